@@ -1,0 +1,361 @@
+"""Gradient checking: the backward pass against two-sided differences, parameter by parameter.
+
+The textbook's procedure: for every component ``i`` of θ = (W[1], b[1], …, W[L], b[L]),
+
+    dθ_approx[i] = (J(θ + ε e_i) − J(θ − ε e_i)) / 2ε
+
+and compare with the backward pass's dθ through
+
+    difference = ||dθ_approx − dθ||₂ / (||dθ_approx||₂ + ||dθ||₂).
+
+Bands: below 1e-7 correct; up to 1e-5 look closer; 1e-5 to 1e-3 suspicious (typically one
+small part wrong, or perturbations crossing ReLU kinks); above 1e-3 almost certainly a bug.
+
+Two refinements make the answer trustworthy. Each computed J carries a rounding error (small
+for a stable cost, much larger for one like ``-log(1 - σ(z))``), so each difference quotient
+carries noise that grows like 1/ε. That noise is measured on a few
+components, and the *noise floor* it puts under the difference is reported; a difference in
+(1e-7, 1e-5] within a few times that floor is a correct backward pass (the textbook's own
+correct example sits at 1.19e-7: with ε = 1e-6 or 1e-8 it moves as 1/ε, as noise does). And
+the difference is broken down per parameter, with the worst components located as
+``(name, row, column)``, so a bug in ``db1`` shows as ``b1``.
+
+Everything is computed in float64, whatever the model's dtype.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from numbers import Real
+
+import numpy as np
+
+from ..nn import network
+from ..nn.mlp import MLP
+from ..nn.parameters import ParameterIndex, gradients_to_vector
+from .result import Component, GradientCheckResult, classify, relative_difference
+
+UNIT_ROUNDOFF = float(np.finfo(np.float64).eps)
+N_WORST = 5
+N_NOISE_PROBES = 32
+NOISE_PROBE_STEP = 1.5
+
+
+def gradient_check(
+    model: MLP,
+    X: object,
+    y: object,
+    *,
+    epsilon: float = 1e-7,
+    sample: int | None = None,
+    parameters: Iterable[str] | None = None,
+    seed: int | np.random.Generator | None = 0,
+) -> GradientCheckResult:
+    """Check ``model``'s backward pass on ``(X, y)``; J includes the regularization penalty.
+
+    Parameters
+    ----------
+    epsilon
+        The step ε of the two-sided difference.
+    sample
+        Check at most this many randomly chosen components of each parameter (None: all).
+    parameters
+        Names such as ``["W2", "b2"]`` to check only those (None: all).
+    seed
+        Chooses the sampled components.
+
+    Dropout makes J random, so a model with any ``keep_prob < 1`` is refused: check
+    ``model.copy(keep_prob=1.0)`` instead. The model itself is never modified.
+    """
+    dropped = [l for l, p in enumerate(model.keep_prob) if p < 1]
+    if dropped:
+        layer = dropped[0]
+        raise ValueError(
+            f"gradient checking needs a deterministic J, but dropout is on in layer {layer} "
+            f"(keep_prob[{layer}]={model.keep_prob[layer]}). Set keep_prob to 1 for the check: "
+            "gradient_check(model.copy(keep_prob=1.0), X, y), then turn dropout back on"
+        )
+    model64 = model.copy(dtype="float64")
+    params, spec = model64.params, model64.spec
+    A0 = model64.columns(X)
+    Y = model64.targets(y, A0.shape[1])
+    base = network.forward(params, A0, spec)
+    J, _ = network.cost(params, base[-1].Z, Y, spec)
+    index = ParameterIndex.of(params)
+    analytic = gradients_to_vector(network.backward(params, base, Y, spec), index)
+    owner = index.owner()
+    layer_of = np.array([int(name[1:]) for name in index.names])[owner]
+    offsets = index.offsets()
+
+    @contextmanager
+    def perturbed(i: int, delta: float) -> Iterator[None]:
+        flat = params[index.names[owner[i]]].reshape(-1)  # a view: copy() made them contiguous
+        position = i - offsets[owner[i]]
+        old = flat[position]
+        flat[position] = old + delta
+        try:
+            yield
+        finally:
+            flat[position] = old
+
+    def forward_from_changed_layer(i: int) -> list[network.LayerCache]:
+        # Only layers l … L change when a parameter of layer l does: start from the cached A[l-1].
+        l = layer_of[i]
+        return network.forward(params, base[l - 1].A_prev, spec, first_layer=l)
+
+    def cost_at(i: int, delta: float) -> float:
+        with perturbed(i, delta):
+            return network.cost(params, forward_from_changed_layer(i)[-1].Z, Y, spec)[0]
+
+    def crosses_kink(i: int, epsilon: float) -> bool:
+        if not spec.hidden.has_kink:
+            return False
+        with perturbed(i, epsilon):
+            plus = forward_from_changed_layer(i)
+        with perturbed(i, -epsilon):
+            minus = forward_from_changed_layer(i)
+        hidden = slice(0, len(plus) - 1)  # the output layer has no kink
+        return any(
+            not np.array_equal(p.Z > 0, q.Z > 0)
+            for p, q in zip(plus[hidden], minus[hidden], strict=True)
+        )
+
+    return _check(
+        cost_at,
+        analytic,
+        J,
+        index,
+        epsilon=epsilon,
+        sample=sample,
+        parameters=parameters,
+        seed=seed,
+        crosses_kink=crosses_kink,
+    )
+
+
+def gradient_check_function(
+    cost: Callable[[np.ndarray], float],
+    gradient: Callable[[np.ndarray], np.ndarray],
+    theta: np.ndarray,
+    *,
+    parameter_shapes: Mapping[str, tuple[int, ...]] | None = None,
+    epsilon: float = 1e-7,
+    sample: int | None = None,
+    parameters: Iterable[str] | None = None,
+    seed: int | np.random.Generator | None = 0,
+) -> GradientCheckResult:
+    """Check any ``gradient(θ) -> dθ`` against ``cost(θ) -> J`` at the vector ``theta``.
+
+    ``parameter_shapes`` (an ordered mapping such as ``{"W1": (5, 4), "b1": (5, 1), …}``)
+    names the consecutive slices of θ, row by row, for the per-parameter table; without it θ
+    is one parameter called ``"theta"``. ``cost`` receives a float64 vector that it must not
+    modify. Other arguments as in :func:`gradient_check`.
+    """
+    theta = np.array(theta, dtype=np.float64).reshape(-1)
+    if parameter_shapes is None:
+        parameter_shapes = {"theta": (theta.size,)}
+    index = ParameterIndex.from_shapes(parameter_shapes)
+    if index.size != theta.size:
+        raise ValueError(
+            f"parameter_shapes describe {index.size} components but θ has {theta.size}; "
+            f"got parameter_shapes={dict(parameter_shapes)!r}"
+        )
+    J = _finite_cost(cost(theta.copy()), "cost(θ)")
+    analytic = np.asarray(gradient(theta.copy()), dtype=np.float64).reshape(-1)
+    if analytic.shape != theta.shape:
+        raise ValueError(f"gradient(θ) must return {theta.size} values; got {analytic.size}")
+    if not np.isfinite(analytic).all():
+        raise ValueError("gradient(θ) returned NaN or infinite values")
+
+    def cost_at(i: int, delta: float) -> float:
+        old = theta[i]
+        theta[i] = old + delta
+        try:
+            return _finite_cost(cost(theta), f"cost(θ) with component {index.locate(i)}")
+        finally:
+            theta[i] = old
+
+    return _check(
+        cost_at,
+        analytic,
+        J,
+        index,
+        epsilon=epsilon,
+        sample=sample,
+        parameters=parameters,
+        seed=seed,
+        crosses_kink=None,
+    )
+
+
+def _finite_cost(value: object, what: str) -> float:
+    J = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(J):
+        raise ValueError(f"{what} returned {J}; the cost must be finite to be differentiated")
+    return J
+
+
+def _choose_components(
+    index: ParameterIndex,
+    sample: int | None,
+    parameters: Iterable[str] | None,
+    seed: int | np.random.Generator | None,
+) -> np.ndarray:
+    names = index.names if parameters is None else list(parameters)
+    unknown = [name for name in names if name not in index.names]
+    if unknown or not names:
+        raise ValueError(
+            f"unknown parameters {unknown or names!r}; expected names from {index.names}"
+        )
+    if sample is not None and (
+        isinstance(sample, bool) or not isinstance(sample, int) or sample < 1
+    ):
+        raise ValueError(
+            f"sample must be a positive integer (components per parameter); got {sample!r}"
+        )
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for name in index.names:
+        if name not in names:
+            continue
+        part = np.arange(index.size)[index.slice(name)]
+        if sample is not None and sample < part.size:
+            part = np.sort(rng.choice(part, size=sample, replace=False))
+        chosen.append(part)
+    return np.concatenate(chosen)
+
+
+def _check(
+    cost_at: Callable[[int, float], float],
+    analytic_all: np.ndarray,
+    J: float,
+    index: ParameterIndex,
+    *,
+    epsilon: float,
+    sample: int | None,
+    parameters: Iterable[str] | None,
+    seed: int | np.random.Generator | None,
+    crosses_kink: Callable[[int, float], bool] | None,
+) -> GradientCheckResult:
+    if isinstance(epsilon, bool) or not isinstance(epsilon, Real) or not 0 < epsilon < math.inf:
+        raise ValueError(f"epsilon must be a finite number > 0 (typically 1e-7); got {epsilon!r}")
+    epsilon = float(epsilon)
+    components = _choose_components(index, sample, parameters, seed)
+    numerical = np.array(
+        [(cost_at(i, epsilon) - cost_at(i, -epsilon)) / (2 * epsilon) for i in components]
+    )
+    analytic = analytic_all[components]
+    noise = _quotient_noise(
+        cost_at, components, numerical, J, epsilon, np.random.default_rng(seed), crosses_kink
+    )
+
+    def floor(a: np.ndarray, n: np.ndarray) -> float:
+        # Noise of σ per component adds up to about σ·√n in ||dθ_approx − dθ||.
+        denominator = np.linalg.norm(a) + np.linalg.norm(n)
+        return float(noise * math.sqrt(a.size) / denominator) if denominator else 0.0
+
+    owner = index.owner()[components]
+    per_parameter, per_parameter_floor = {}, {}
+    for k, name in enumerate(index.names):
+        mine = owner == k
+        if mine.any():
+            per_parameter[name] = relative_difference(numerical[mine], analytic[mine])
+            per_parameter_floor[name] = floor(analytic[mine], numerical[mine])
+    difference = relative_difference(numerical, analytic)
+    noise_floor = floor(analytic, numerical)
+    verdict = classify(difference, noise_floor)
+
+    worst = []
+    for k in np.argsort(-np.abs(numerical - analytic), kind="stable")[:N_WORST]:
+        i = int(components[k])
+        kink = None if crosses_kink is None else crosses_kink(i, epsilon)
+        worst.append(Component(*index.locate(i), float(analytic[k]), float(numerical[k]), kink))
+
+    return GradientCheckResult(
+        difference=difference,
+        verdict=verdict,
+        passed=verdict.startswith("correct"),
+        per_parameter=per_parameter,
+        worst=tuple(worst),
+        epsilon=epsilon,
+        noise_floor=noise_floor,
+        cost=J,
+        n_checked=int(components.size),
+        n_total=index.size,
+        shapes=dict(zip(index.names, index.shapes, strict=True)),
+        tips=_tips(verdict, epsilon, noise_floor, worst),
+        components=components,
+        numerical=numerical,
+        analytic=analytic,
+        per_parameter_floor=per_parameter_floor,
+    )
+
+
+def _quotient_noise(
+    cost_at: Callable[[int, float], float],
+    components: np.ndarray,
+    numerical: np.ndarray,
+    J: float,
+    epsilon: float,
+    rng: np.random.Generator,
+    crosses_kink: Callable[[int, float], bool] | None,
+) -> float:
+    """Root-mean-square rounding noise of one difference quotient at step ``epsilon``.
+
+    Each computed J is off by a rounding error, so each quotient is off by noise that grows
+    like 1/ε. How much depends on the cost: J(θ + εe_i) and J(θ − εe_i) share most of their
+    rounding, while a cost such as ``-log(1 - σ(z))`` loses far more than u·|J|. So it is
+    measured: the quotients of a few components are recomputed with the step
+    1.5 ε, whose truncation error agrees to O(ε²) but whose rounding noise is independent and
+    1.5 times smaller; the spread of the two estimates gives the noise. Components whose
+    perturbation crosses a ReLU kink are left out: their spread is not rounding noise.
+    """
+    probes = rng.choice(components.size, size=min(N_NOISE_PROBES, components.size), replace=False)
+    other = NOISE_PROBE_STEP * epsilon
+    gaps = []
+    for k in probes:
+        i = int(components[k])
+        if crosses_kink is not None and crosses_kink(i, other):
+            continue
+        gaps.append(numerical[k] - (cost_at(i, other) - cost_at(i, -other)) / (2 * other))
+    if not gaps:  # every probe crossed a kink: fall back on the rounding of J itself
+        return UNIT_ROUNDOFF * abs(J) / epsilon
+    # E[gap²] = σ² (1 + 1/1.5²) for a quotient noise of σ at ε.
+    return math.sqrt(np.mean(np.square(gaps)) / (1 + NOISE_PROBE_STEP**-2))
+
+
+def _tips(
+    verdict: str, epsilon: float, noise_floor: float, worst: list[Component]
+) -> tuple[str, ...]:
+    tips = []
+    if noise_floor > 1e-7:
+        tips.append(
+            f"ε = {epsilon:g} is small for this cost: rounding noise alone gives a difference "
+            f"of about {noise_floor:.1e}. Try ε = 1e-6 or 1e-5"
+        )
+    if epsilon > 1e-4:
+        tips.append(
+            f"ε = {epsilon:g} is large: the two-sided difference errs by about ε² times the "
+            "third derivative. Use ε = 1e-7 (the default) to 1e-5"
+        )
+    if verdict == "correct (at the noise floor)":
+        tips.append(
+            "this difference is rounding noise, which grows as 1/ε: with epsilon="
+            f"{epsilon * 10:g} it should fall to about {noise_floor / 10:.0e}"
+        )
+    if not verdict.startswith("correct"):
+        kinked = [c for c in worst if c.crosses_kink]
+        if kinked and len(kinked) == len(worst):
+            tips.append(
+                "every one of the largest errors comes from a perturbation that moves a ReLU "
+                "input across 0, where J has a kink and the numerical gradient is wrong: check "
+                "on fewer examples, with a smaller ε, or with a smooth activation such as tanh"
+            )
+        elif worst:
+            tips.append(
+                f"start with the gradient of {worst[0].name} (d{worst[0].name} in the backward "
+                "pass): it holds the largest error"
+            )
+    return tuple(tips)

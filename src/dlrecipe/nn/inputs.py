@@ -1,0 +1,111 @@
+"""The public boundary: ``X`` as rows and ``y`` as labels in, the textbook's columns out.
+
+Users pass ``X`` of shape ``(n_samples, n_features)`` and ``y`` of shape ``(n_samples,)`` (or
+``(n_samples, n_outputs)``), like NumPy and scikit-learn. The network works on columns:
+``A[0] = Xᵀ``, ``(n[0], m)``. The conversion happens once, here, and ``A[0]`` is the transposed
+*view* of the rows, not a copy — gathering a mini-batch of rows is much cheaper than gathering
+columns. Every check names the offending value and says what is accepted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype("float64"), np.dtype("float32"))
+
+
+def check_dtype(dtype: object) -> np.dtype:
+    """``np.dtype`` for ``"float64"`` or ``"float32"``; anything else raises ``ValueError``."""
+    try:
+        resolved = np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError:
+        resolved = None
+    if resolved not in FLOAT_DTYPES:
+        raise ValueError(f"dtype must be 'float64' or 'float32'; got dtype={dtype!r}")
+    return resolved
+
+
+def _first_non_finite(values: np.ndarray) -> str:
+    position = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+    where = f"row {position[0]}" + (f", column {position[1]}" if len(position) > 1 else "")
+    return f"{values[position]!r} at {where}"
+
+
+def as_columns(X: object, n_features: int, dtype: np.dtype) -> np.ndarray:
+    """``A[0]``: ``X`` (n_samples, n_features) checked, cast to ``dtype`` and transposed (a view).
+
+    No copy is made when ``X`` already has ``dtype``.
+    """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        hint = " (one example: X.reshape(1, -1))" if X.ndim == 1 else ""
+        raise ValueError(
+            f"X must be a 2-D array of shape (n_samples, n_features); got shape {X.shape}{hint}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError("X has no rows (n_samples = 0); at least one example is needed")
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features but the network's input layer has n[0]={n_features}; "
+            f"check the data, or build the model with layer_sizes starting at {X.shape[1]}"
+        )
+    if X.dtype.kind not in "fiub":
+        raise ValueError(f"X must hold numbers; got an array of dtype {X.dtype}")
+    X = X.astype(dtype, copy=False)
+    if not np.isfinite(X).all():
+        raise ValueError(
+            f"X contains a non-finite value: {_first_non_finite(X)}; "
+            "remove or impute NaN and infinite values first"
+        )
+    return X.T
+
+
+def as_targets(y: object, output: str, n_outputs: int, m: int, dtype: np.dtype) -> np.ndarray:
+    """The targets in the network's layout, checked against the output layer.
+
+    * ``"sigmoid"``: 0/1 labels ``(m,)`` for one output, ``(m, n[L])`` for several
+      (multi-label); returns ``Y`` of shape ``(n[L], m)``.
+    * ``"softmax"``: integer class labels ``(m,)`` in ``0 … n[L]-1``; returns them as ``(m,)``.
+    * ``"linear"``: real targets ``(m,)`` or ``(m, n[L])``; returns ``Y`` of shape ``(n[L], m)``.
+    """
+    y = np.asarray(y)
+    expected = (
+        "(n_samples,)" if n_outputs == 1 or output == "softmax" else f"(n_samples, {n_outputs})"
+    )
+    if y.ndim == 2 and n_outputs == 1 and y.shape[1] == 1:
+        y = y[:, 0]
+    shape_ok = (
+        y.shape == (y.shape[0],) if expected == "(n_samples,)" else y.shape[1:] == (n_outputs,)
+    )
+    if y.ndim == 0 or not shape_ok:
+        raise ValueError(f"y must have shape {expected} for this output layer; got shape {y.shape}")
+    if y.shape[0] != m:
+        raise ValueError(f"X has {m} rows but y has {y.shape[0]}; they must match")
+    if y.dtype.kind not in "fiub":
+        raise ValueError(f"y must hold numbers; got an array of dtype {y.dtype}")
+    if not np.isfinite(y).all():
+        raise ValueError(f"y contains a non-finite value: {_first_non_finite(y)}")
+    if output == "softmax":
+        return _class_labels(y, n_outputs)
+    if output == "sigmoid":
+        bad = (y != 0) & (y != 1)
+        if bad.any():
+            value = y[tuple(np.argwhere(bad)[0])]
+            raise ValueError(
+                f"a sigmoid output needs 0/1 labels; y contains {value!r}. For classes 0 … k-1 "
+                "use output_activation='softmax'; for real-valued targets use 'linear'"
+            )
+    Y = y.astype(dtype, copy=False)
+    return Y.reshape(1, m) if Y.ndim == 1 else Y.T
+
+
+def _class_labels(y: np.ndarray, n_classes: int) -> np.ndarray:
+    labels = y.astype(np.intp)
+    bad = (labels != y) | (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        value = y[np.argmax(bad)]
+        raise ValueError(
+            f"a softmax output with n[L]={n_classes} units needs integer class labels in "
+            f"0 … {n_classes - 1}; y contains {value!r}"
+        )
+    return labels

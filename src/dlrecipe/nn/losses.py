@@ -1,0 +1,103 @@
+"""Losses of the output layer, computed from its pre-activation ``Z[L]`` so they stay finite.
+
+Each output activation has one loss, and each loss comes with the gradient of the summed loss
+with respect to ``Z[L]``, fused with the activation's derivative:
+
+=============  ==========================  ========================================
+output g[L]    loss (data part of J)       dZ[L] (one column per example)
+=============  ==========================  ========================================
+sigmoid        binary cross-entropy        A[L] - Y
+softmax        categorical cross-entropy   A[L] - one_hot(y)
+linear         mean squared error (1/2)    A[L] - Y
+=============  ==========================  ========================================
+
+All three are ``A - Y`` because each pairs an output with its canonical loss (the negative
+log-likelihood of a Bernoulli, a categorical and a Gaussian): the ``1/(a(1-a))`` of the
+cross-entropy cancels the ``a(1-a)`` of the sigmoid, and likewise for softmax. The gradients
+are per example, not divided by ``m``: the ``1/m`` is applied once in ``dW[l]`` and ``db[l]``.
+
+``Y`` is ``(n[L], m)`` floats for sigmoid and linear outputs, and ``y`` is ``(m,)`` integer
+class labels for softmax. The value returned by each loss is ``(1/m) Σ_i loss_i``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from .activations import linear, sigmoid, softmax
+
+
+def binary_cross_entropy(ZL: np.ndarray, Y: np.ndarray) -> float:
+    """-(1/m) Σ [y log σ(z) + (1-y) log(1-σ(z))], rewritten as max(z,0) - zy + log(1+e^-|z|).
+
+    The rewritten form never takes log(0) and never overflows, even at |z| = 1000.
+    """
+    m = ZL.shape[1]
+    return float(np.sum(np.maximum(ZL, 0) - ZL * Y + np.log1p(np.exp(-np.abs(ZL)))) / m)
+
+
+def categorical_cross_entropy(ZL: np.ndarray, y: np.ndarray) -> float:
+    """-(1/m) Σ_i log softmax(z_i)[y_i] = (1/m) Σ_i (logsumexp(z_i) - z_i[y_i]), stably."""
+    m = ZL.shape[1]
+    z_max = ZL.max(axis=0)
+    log_sum_exp = z_max + np.log(np.exp(ZL - z_max).sum(axis=0))
+    return float(np.sum(log_sum_exp - ZL[y, np.arange(m)]) / m)
+
+
+def mean_squared_error(ZL: np.ndarray, Y: np.ndarray) -> float:
+    """(1/2m) Σ ||ŷ - y||²; the 1/2 (as in scikit-learn's MLPRegressor) makes dZ = ŷ - y."""
+    m = ZL.shape[1]
+    R = ZL - Y
+    return float(np.sum(R * R) / (2 * m))
+
+
+def residual_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """dZ[L] = A[L] - Y for a sigmoid + binary cross-entropy or linear + squared-error output."""
+    return AL - Y
+
+
+def softmax_cross_entropy_gradient(AL: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dZ[L] = A[L] - one_hot(y), without building the one-hot matrix."""
+    dZ = AL.copy()
+    dZ[y, np.arange(AL.shape[1])] -= 1
+    return dZ
+
+
+class Output(NamedTuple):
+    """An output activation with its loss: ``loss(ZL, Y) -> J_data``, ``gradient(AL, Y) -> dZL``."""
+
+    name: str
+    activation: Callable[[np.ndarray], np.ndarray]
+    loss_name: str
+    loss: Callable[[np.ndarray, np.ndarray], float]
+    gradient: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+OUTPUTS: dict[str, Output] = {
+    "sigmoid": Output(
+        "sigmoid", sigmoid, "binary cross-entropy", binary_cross_entropy, residual_gradient
+    ),
+    "softmax": Output(
+        "softmax",
+        softmax,
+        "categorical cross-entropy",
+        categorical_cross_entropy,
+        softmax_cross_entropy_gradient,
+    ),
+    "linear": Output("linear", linear, "mean squared error", mean_squared_error, residual_gradient),
+}
+
+
+def get_output(name: str) -> Output:
+    """The output activation called ``name``; a ``ValueError`` lists the accepted names."""
+    try:
+        return OUTPUTS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown output_activation {name!r}; expected one of {sorted(OUTPUTS)} "
+            "(sigmoid: binary cross-entropy, softmax: categorical cross-entropy, "
+            "linear: mean squared error)"
+        ) from None

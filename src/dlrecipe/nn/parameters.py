@@ -1,0 +1,104 @@
+"""The parameters as one vector θ and back, with a map from every component to its place.
+
+"Reshape W[1], b[1], …, W[L], b[L] into a big vector θ": each array is flattened row by row
+(C order) and the pieces are concatenated in the order of the mapping. :class:`ParameterIndex`
+remembers the names and shapes, so that component ``i`` of θ can be located as
+``(name, row, column)`` — the way a gradient check points at the wrong parameter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ParameterIndex:
+    """Names, shapes and offsets of the parameters packed into θ (in that order)."""
+
+    names: tuple[str, ...]
+    shapes: tuple[tuple[int, ...], ...]
+
+    @classmethod
+    def from_shapes(cls, shapes: Mapping[str, tuple[int, ...]]) -> ParameterIndex:
+        """Index for an ordered mapping such as ``{"W1": (5, 4), "b1": (5, 1), …}``."""
+        checked = {}
+        for name, shape in shapes.items():
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            if len(shape) > 2 or not all(isinstance(n, int | np.integer) and n > 0 for n in shape):
+                raise ValueError(
+                    f"parameter_shapes[{name!r}] must be a shape of one or two positive integers "
+                    f"such as (5, 4); got {shapes[name]!r}"
+                )
+            checked[str(name)] = tuple(int(n) for n in shape)
+        return cls(tuple(checked), tuple(checked.values()))
+
+    @classmethod
+    def of(cls, params: Mapping[str, np.ndarray]) -> ParameterIndex:
+        """Index of a parameter dict, in its iteration order."""
+        return cls.from_shapes({name: p.shape for name, p in params.items()})
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(math.prod(shape) for shape in self.shapes)
+
+    @property
+    def size(self) -> int:
+        """Number of components of θ."""
+        return sum(self.sizes)
+
+    def offsets(self) -> np.ndarray:
+        """Start of each parameter in θ, plus the end: ``(len(names) + 1,)``."""
+        return np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.intp)
+
+    def slice(self, name: str) -> slice:
+        """The slice of θ that holds parameter ``name``."""
+        k = self.names.index(name)
+        offsets = self.offsets()
+        return slice(int(offsets[k]), int(offsets[k + 1]))
+
+    def locate(self, i: int) -> tuple[str, int, int]:
+        """Component ``i`` of θ as ``(name, row, column)`` (column 0 for a 1-D parameter)."""
+        if not 0 <= i < self.size:
+            raise IndexError(f"component {i} is outside θ of size {self.size}")
+        offsets = self.offsets()
+        k = int(np.searchsorted(offsets, i, side="right")) - 1
+        shape = self.shapes[k]
+        position = np.unravel_index(i - int(offsets[k]), shape)
+        row = int(position[0])
+        column = int(position[1]) if len(shape) == 2 else 0
+        return self.names[k], row, column
+
+    def owner(self) -> np.ndarray:
+        """For every component of θ, the position of its parameter in ``names``: ``(size,)``."""
+        return np.repeat(np.arange(len(self.names)), self.sizes)
+
+
+def parameters_to_vector(params: Mapping[str, np.ndarray], index: ParameterIndex) -> np.ndarray:
+    """θ: the arrays named in ``index``, flattened row by row and concatenated (a copy)."""
+    for name, shape in zip(index.names, index.shapes, strict=True):
+        if np.shape(params[name]) != shape:
+            raise ValueError(
+                f"{name} has shape {np.shape(params[name])}; the index expects {shape}"
+            )
+    return np.concatenate([np.ravel(params[name]) for name in index.names])
+
+
+def gradients_to_vector(grads: Mapping[str, np.ndarray], index: ParameterIndex) -> np.ndarray:
+    """dθ: the gradients ``{"dW1", "db1", …}`` packed in the order of the parameters' ``index``."""
+    return parameters_to_vector({name: grads[f"d{name}"] for name in index.names}, index)
+
+
+def vector_to_parameters(theta: np.ndarray, index: ParameterIndex) -> dict[str, np.ndarray]:
+    """The parameters packed in ``theta``, as reshaped views into it (no copy)."""
+    theta = np.asarray(theta)
+    if theta.shape != (index.size,):
+        raise ValueError(f"θ must have shape ({index.size},) for this index; got {theta.shape}")
+    offsets = index.offsets()
+    return {
+        name: theta[offsets[k] : offsets[k + 1]].reshape(shape)
+        for k, (name, shape) in enumerate(zip(index.names, index.shapes, strict=True))
+    }
