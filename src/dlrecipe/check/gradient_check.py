@@ -346,12 +346,12 @@ def _tips(
             f"{epsilon * 10:g} it should fall to about {noise_floor / 10:.0e}"
         )
     if not verdict.startswith("correct"):
-        kinked = [c for c in worst if c.crosses_kink]
-        if kinked and len(kinked) == len(worst):
+        if worst and worst[0].crosses_kink:
             tips.append(
-                "every one of the largest errors comes from a perturbation that moves a ReLU "
-                "input across 0, where J has a kink and the numerical gradient is wrong: check "
-                "on fewer examples, with a smaller ε, or with a smooth activation such as tanh"
+                f"the largest error, at {worst[0].name}[{worst[0].row}, {worst[0].column}], comes "
+                "from a perturbation that moves a ReLU input across 0, where J has a kink and the "
+                "numerical gradient is wrong: check on fewer examples, with a smaller ε, or with "
+                "a smooth activation such as tanh"
             )
         elif worst:
             tips.append(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 
@@ -20,10 +22,10 @@ def circles(
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) or n_samples < 2:
         raise ValueError(f"n_samples must be an integer >= 2; got {n_samples!r}")
-    if not 0 < factor < 1:
+    if isinstance(factor, bool) or not isinstance(factor, Real) or not 0 < factor < 1:
         raise ValueError(f"factor (inner radius / outer radius) must be in (0, 1); got {factor!r}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be >= 0; got {noise!r}")
+    if isinstance(noise, bool) or not isinstance(noise, Real) or not 0 <= noise < np.inf:
+        raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
     rng = np.random.default_rng(seed)
     n_inner = n_samples // 2
     n_outer = n_samples - n_inner

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
@@ -34,7 +34,7 @@ DISTRIBUTIONS = ("normal", "uniform")
 _VARIANCE: dict[str, Callable[[int, int, float], float]] = {
     # (n_out, n_in, scale) -> variance before the gain
     "zeros": lambda n_out, n_in, scale: 0.0,
-    "random": lambda n_out, n_in, scale: scale * scale,
+    "random": lambda n_out, n_in, scale: scale * scale,  # scale is only None for other schemes
     "he": lambda n_out, n_in, scale: 2.0 / n_in,
     "xavier": lambda n_out, n_in, scale: 1.0 / n_in,
     "glorot": lambda n_out, n_in, scale: 2.0 / (n_in + n_out),
@@ -52,26 +52,33 @@ class Initializer:
     name: str
     gain: float = 1.0
     distribution: str = "normal"
-    scale: float = field(default=0.01)  # the standard deviation of ``random``; unused otherwise
+    scale: float | None = None  # the standard deviation of ``random`` (default 0.01); only there
 
     def __post_init__(self) -> None:
         if self.name not in _VARIANCE:
             raise ValueError(f"unknown initializer {self.name!r}; expected one of {NAMES}")
-        if not (isinstance(self.gain, Real) and math.isfinite(self.gain) and self.gain > 0):
+        if not _is_finite_number(self.gain) or self.gain <= 0:
             raise ValueError(f"gain must be a finite number > 0; got gain={self.gain!r}")
         if self.distribution not in DISTRIBUTIONS:
             raise ValueError(
                 f"distribution must be one of {list(DISTRIBUTIONS)}; "
                 f"got distribution={self.distribution!r}"
             )
-        if not (isinstance(self.scale, Real) and math.isfinite(self.scale)):
-            raise ValueError(f"scale must be a finite number; got scale={self.scale!r}")
-        if self.name == "random" and self.scale <= 0:
-            raise ValueError(f"scale must be > 0; got scale={self.scale!r}")
+        if self.name != "random":
+            if self.scale is not None:
+                raise ValueError(
+                    "scale is the standard deviation of the 'random' initializer; "
+                    f"{self.name!r} takes its variance from the layer sizes (tune it with "
+                    f"gain=); got scale={self.scale!r}"
+                )
+        elif self.scale is None:
+            object.__setattr__(self, "scale", 0.01)
+        elif not _is_finite_number(self.scale) or self.scale <= 0:
+            raise ValueError(f"scale must be a finite number > 0; got scale={self.scale!r}")
 
     def variance(self, n_out: int, n_in: int) -> float:
         """Var(W[l]) for a layer with ``n[l] = n_out`` units fed by ``n[l-1] = n_in``."""
-        return self.gain * _VARIANCE[self.name](n_out, n_in, self.scale)
+        return self.gain * _VARIANCE[self.name](n_out, n_in, self.scale)  # type: ignore[arg-type]
 
     def __call__(self, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
         """Draw ``W`` of ``shape = (n[l], n[l-1])`` in float64 from ``rng``."""
@@ -84,6 +91,10 @@ class Initializer:
         if self.name == "random":
             config["scale"] = self.scale
         return config
+
+
+def _is_finite_number(value: object) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def variance_scaling(

@@ -28,7 +28,7 @@ def check_dtype(dtype: object) -> np.dtype:
 def _first_non_finite(values: np.ndarray) -> str:
     position = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
     where = f"row {position[0]}" + (f", column {position[1]}" if len(position) > 1 else "")
-    return f"{values[position]!r} at {where}"
+    return f"{values[position].item()!r} at {where}"
 
 
 def as_columns(X: object, n_features: int, dtype: np.dtype) -> np.ndarray:
@@ -74,10 +74,8 @@ def as_targets(y: object, output: str, n_outputs: int, m: int, dtype: np.dtype) 
     )
     if y.ndim == 2 and n_outputs == 1 and y.shape[1] == 1:
         y = y[:, 0]
-    shape_ok = (
-        y.shape == (y.shape[0],) if expected == "(n_samples,)" else y.shape[1:] == (n_outputs,)
-    )
-    if y.ndim == 0 or not shape_ok:
+    shape_ok = y.ndim == 1 if expected == "(n_samples,)" else y.shape[1:] == (n_outputs,)
+    if not shape_ok:
         raise ValueError(f"y must have shape {expected} for this output layer; got shape {y.shape}")
     if y.shape[0] != m:
         raise ValueError(f"X has {m} rows but y has {y.shape[0]}; they must match")
@@ -90,7 +88,7 @@ def as_targets(y: object, output: str, n_outputs: int, m: int, dtype: np.dtype) 
     if output == "sigmoid":
         bad = (y != 0) & (y != 1)
         if bad.any():
-            value = y[tuple(np.argwhere(bad)[0])]
+            value = y[tuple(np.argwhere(bad)[0])].item()
             raise ValueError(
                 f"a sigmoid output needs 0/1 labels; y contains {value!r}. For classes 0 … k-1 "
                 "use output_activation='softmax'; for real-valued targets use 'linear'"
@@ -100,12 +98,12 @@ def as_targets(y: object, output: str, n_outputs: int, m: int, dtype: np.dtype) 
 
 
 def _class_labels(y: np.ndarray, n_classes: int) -> np.ndarray:
-    labels = y.astype(np.intp)
-    bad = (labels != y) | (labels < 0) | (labels >= n_classes)
+    # Compared before casting: a label like 1e20 must be an error, not an overflow.
+    bad = (y < 0) | (y >= n_classes) | (y != np.round(y))
     if bad.any():
-        value = y[np.argmax(bad)]
+        value = y[np.argmax(bad)].item()
         raise ValueError(
             f"a softmax output with n[L]={n_classes} units needs integer class labels in "
             f"0 … {n_classes - 1}; y contains {value!r}"
         )
-    return labels
+    return y.astype(np.intp)

@@ -9,7 +9,7 @@ from numbers import Real
 import numpy as np
 
 from . import network
-from .activations import get_activation
+from .activations import get_activation, sigmoid
 from .initializers import InitSpec, get_initializer
 from .inputs import as_columns, as_targets, check_dtype
 from .losses import get_output
@@ -100,11 +100,10 @@ class MLP:
         for l, spec in enumerate(per_layer, start=1):
             shape = (self.layer_sizes[l], self.layer_sizes[l - 1])
             W = np.asarray(get_initializer(spec)(shape, self._rng), dtype=np.float64)
-            if W.shape != shape or not np.isfinite(W).all():
-                raise ValueError(
-                    f"init for layer {l} must return a finite array of shape {shape}; "
-                    f"got shape {W.shape}"
-                )
+            if W.shape != shape:
+                raise ValueError(f"init for layer {l} must return shape {shape}; got {W.shape}")
+            if not np.isfinite(W).all():
+                raise ValueError(f"init for layer {l} returned NaN or infinite weights")
             params[f"W{l}"] = W.astype(self.dtype)
             params[f"b{l}"] = np.zeros((shape[0], 1), dtype=self.dtype)
         return params
@@ -178,10 +177,11 @@ class MLP:
                 "predict_proba needs a classifier; this model has a linear output (regression). "
                 "Use predict for its values"
             )
-        AL = self._output(X).A
-        if self.output_activation == "sigmoid" and AL.shape[0] == 1:
-            AL = np.vstack([1 - AL, AL])
-        return AL.T.copy()
+        output = self._output(X)
+        if self.output_activation == "sigmoid" and output.A.shape[0] == 1:
+            # P(0) = σ(-z) rather than 1 - σ(z), which rounds to 0 from z ≈ 37 on.
+            return np.vstack([sigmoid(-output.Z), output.A]).T
+        return output.A.T.copy()
 
     def cost(self, X: object, y: object) -> float:
         """J = data loss + regularization penalty on ``(X, y)``, with dropout off."""
@@ -212,7 +212,7 @@ class MLP:
         """A model with copies of these weights and, optionally, other regularization or dtype.
 
         ``model.copy(keep_prob=1.0)`` is the same network without dropout, e.g. to
-        gradient-check it. The copy's generator continues from a draw of this one's.
+        gradient-check it. The copy's random generator starts in this one's state.
         """
         clone = MLP.__new__(MLP)
         clone.spec = network.NetworkSpec(
@@ -227,12 +227,18 @@ class MLP:
         )
         clone.dtype = self.dtype if dtype is None else check_dtype(dtype)
         clone.init = self.init
-        clone._rng = np.random.default_rng(self._rng.integers(2**63))
+        # The same generator state, not a draw from it: copying must not change this model.
+        bit_generator = type(self._rng.bit_generator)()
+        bit_generator.state = self._rng.bit_generator.state
+        clone._rng = np.random.Generator(bit_generator)
         clone.params = {name: p.astype(clone.dtype, copy=True) for name, p in self.params.items()}
         return clone
 
 
 def _is_sequence(value: object) -> bool:
+    """A list, tuple or 1-D array (one value per layer), as opposed to a single value."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 1
     return isinstance(value, Sequence) and not isinstance(value, str)
 
 
@@ -253,7 +259,9 @@ def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
 
 def _check_keep_prob(keep_prob: float | Sequence[float], L: int) -> tuple[float, ...]:
     if _is_sequence(keep_prob):
-        values = list(keep_prob)  # type: ignore[arg-type]
+        values = (
+            np.asarray(keep_prob).tolist() if isinstance(keep_prob, np.ndarray) else list(keep_prob)
+        )
         if len(values) != L:
             raise ValueError(
                 f"keep_prob as a sequence needs one value per layer 0 … L-1 ({L} values, input "
@@ -261,15 +269,25 @@ def _check_keep_prob(keep_prob: float | Sequence[float], L: int) -> tuple[float,
             )
         names = [f"keep_prob[{l}]" for l in range(L)]
     else:
+        _check_probability("keep_prob", keep_prob)
+        if L == 1 and keep_prob != 1:
+            raise ValueError(
+                f"keep_prob={keep_prob!r} applies to hidden layers, and this network has none; "
+                "to drop inputs pass a sequence with the input layer's value, e.g. (0.8,)"
+            )
         values = [1.0] + [keep_prob] * (L - 1)  # the input layer is not dropped by default
         names = ["keep_prob"] * L
     for name, value in zip(names, values, strict=True):
-        if not isinstance(value, Real) or isinstance(value, bool) or not 0 < value <= 1:
-            raise ValueError(
-                f"keep_prob is the probability to keep a unit and must be in (0, 1]; got "
-                f"{name}={value!r}. Use 1.0 for no dropout (keep_prob = 1 - the drop rate)"
-            )
+        _check_probability(name, value)
     return tuple(float(v) for v in values)
+
+
+def _check_probability(name: str, value: object) -> None:
+    if not isinstance(value, Real) or isinstance(value, bool) or not 0 < value <= 1:
+        raise ValueError(
+            f"keep_prob is the probability to keep a unit and must be in (0, 1]; got "
+            f"{name}={value!r}. Use 1.0 for no dropout (keep_prob = 1 - the drop rate)"
+        )
 
 
 def _check_lambda(name: str, value: float) -> float:

@@ -89,7 +89,10 @@ def parameters_to_vector(params: Mapping[str, np.ndarray], index: ParameterIndex
 
 def gradients_to_vector(grads: Mapping[str, np.ndarray], index: ParameterIndex) -> np.ndarray:
     """dθ: the gradients ``{"dW1", "db1", …}`` packed in the order of the parameters' ``index``."""
-    return parameters_to_vector({name: grads[f"d{name}"] for name in index.names}, index)
+    for name, shape in zip(index.names, index.shapes, strict=True):
+        if np.shape(grads[f"d{name}"]) != shape:
+            raise ValueError(f"d{name} has shape {np.shape(grads[f'd{name}'])}; {name} is {shape}")
+    return np.concatenate([np.ravel(grads[f"d{name}"]) for name in index.names])
 
 
 def vector_to_parameters(theta: np.ndarray, index: ParameterIndex) -> dict[str, np.ndarray]:

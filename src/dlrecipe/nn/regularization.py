@@ -48,7 +48,7 @@ def l1_gradient(W: np.ndarray, lambd: float, m: int) -> np.ndarray:
 
 
 def dropout_mask(
-    shape: tuple[int, int], keep_prob: float, rng: np.random.Generator, dtype: np.dtype
+    shape: tuple[int, int], keep_prob: float, rng: np.random.Generator, dtype: np.dtype | type
 ) -> np.ndarray:
     """The scaled mask ``D / keep_prob`` of an inverted-dropout layer.
 
@@ -57,6 +57,7 @@ def dropout_mask(
     draws are float64 whatever ``dtype``, so a float32 and a float64 model with the same seed
     drop the same units.
     """
+    dtype = np.dtype(dtype)
     keep = rng.random(shape) < keep_prob
     return keep.astype(dtype) / dtype.type(keep_prob)
 
