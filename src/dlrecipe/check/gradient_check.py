@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..nn import network
 from ..nn.mlp import MLP
@@ -45,8 +46,8 @@ NOISE_PROBE_STEP = 1.5
 
 def gradient_check(
     model: MLP,
-    X: object,
-    y: object,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     epsilon: float = 1e-7,
     sample: int | None = None,

@@ -10,6 +10,7 @@ columns. Every check names the offending value and says what is accepted.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 FLOAT_DTYPES = (np.dtype("float64"), np.dtype("float32"))
 
@@ -31,7 +32,7 @@ def _first_non_finite(values: np.ndarray) -> str:
     return f"{values[position].item()!r} at {where}"
 
 
-def as_columns(X: object, n_features: int, dtype: np.dtype) -> np.ndarray:
+def as_columns(X: ArrayLike, n_features: int, dtype: np.dtype) -> np.ndarray:
     """``A[0]``: ``X`` (n_samples, n_features) checked, cast to ``dtype`` and transposed (a view).
 
     No copy is made when ``X`` already has ``dtype``.
@@ -60,7 +61,7 @@ def as_columns(X: object, n_features: int, dtype: np.dtype) -> np.ndarray:
     return X.T
 
 
-def as_targets(y: object, output: str, n_outputs: int, m: int, dtype: np.dtype) -> np.ndarray:
+def as_targets(y: ArrayLike, output: str, n_outputs: int, m: int, dtype: np.dtype) -> np.ndarray:
     """The targets in the network's layout, checked against the output layer.
 
     * ``"sigmoid"``: 0/1 labels ``(m,)`` for one output, ``(m, n[L])`` for several

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from numbers import Real
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import network
 from .activations import get_activation, sigmoid
@@ -91,7 +93,8 @@ class MLP:
 
     def _initial_params(self, init: InitSpec | Sequence[InitSpec]) -> dict[str, np.ndarray]:
         L = self.n_layers
-        per_layer = list(init) if _is_sequence(init) else [init] * L
+        listed = _as_list(init)
+        per_layer = listed if listed is not None else [init] * L
         if len(per_layer) != L:
             raise ValueError(
                 f"init as a sequence needs one entry per layer 1 … L ({L}); got {len(per_layer)}"
@@ -147,19 +150,19 @@ class MLP:
         )
 
     # --- the boundary ------------------------------------------------------------------------
-    def columns(self, X: object) -> np.ndarray:
+    def columns(self, X: ArrayLike) -> np.ndarray:
         """``A[0]``, ``(n[0], m)``: ``X`` checked and transposed (a view when the dtype matches)."""
         return as_columns(X, self.layer_sizes[0], self.dtype)
 
-    def targets(self, y: object, m: int) -> np.ndarray:
+    def targets(self, y: ArrayLike, m: int) -> np.ndarray:
         """``y`` checked against the output layer, in the network's layout (see ``as_targets``)."""
         return as_targets(y, self.output_activation, self.layer_sizes[-1], m, self.dtype)
 
     # --- predictions, cost, gradients --------------------------------------------------------
-    def _output(self, X: object) -> network.LayerCache:
+    def _output(self, X: ArrayLike) -> network.LayerCache:
         return network.forward(self.params, self.columns(X), self.spec)[-1]
 
-    def predict(self, X: object) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Labels ``(n_samples,)`` for classifiers (``(n_samples, n[L])`` for multi-label),
         values ``(n_samples,)`` or ``(n_samples, n[L])`` for a linear output. Dropout is off."""
         output = self._output(X)
@@ -169,7 +172,7 @@ class MLP:
         AL = (output.Z > 0).astype(np.int64) if self.output_activation == "sigmoid" else output.A
         return AL[0].copy() if AL.shape[0] == 1 else AL.T.copy()
 
-    def predict_proba(self, X: object) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)`` as in scikit-learn: ``[P(0), P(1)]``
         for one sigmoid unit, ``P(label k = 1)`` per column for several, softmax otherwise."""
         if self.output_activation == "linear":
@@ -183,14 +186,14 @@ class MLP:
             return np.vstack([sigmoid(-output.Z), output.A]).T
         return output.A.T.copy()
 
-    def cost(self, X: object, y: object) -> float:
+    def cost(self, X: ArrayLike, y: ArrayLike) -> float:
         """J = data loss + regularization penalty on ``(X, y)``, with dropout off."""
         A0 = self.columns(X)
         Y = self.targets(y, A0.shape[1])
         ZL = network.forward(self.params, A0, self.spec)[-1].Z
         return network.cost(self.params, ZL, Y, self.spec)[0]
 
-    def gradients(self, X: object, y: object) -> dict[str, np.ndarray]:
+    def gradients(self, X: ArrayLike, y: ArrayLike) -> dict[str, np.ndarray]:
         """``{"dW1": (n[1], n[0]), "db1": (n[1], 1), …}``: ∂J/∂θ by the hand-written backward pass.
 
         J includes the penalty. With ``keep_prob < 1`` the gradients are those of a training
@@ -235,33 +238,32 @@ class MLP:
         return clone
 
 
-def _is_sequence(value: object) -> bool:
-    """A list, tuple or 1-D array (one value per layer), as opposed to a single value."""
+def _as_list(value: object) -> list[Any] | None:
+    """A list, tuple or 1-D array (one value per layer) as a list; None for a single value."""
     if isinstance(value, np.ndarray):
-        return value.ndim == 1
-    return isinstance(value, Sequence) and not isinstance(value, str)
+        return value.tolist() if value.ndim == 1 else None
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else None
 
 
 def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
-    if not _is_sequence(layer_sizes) or len(layer_sizes) < 2:
+    sizes = _as_list(layer_sizes)
+    if sizes is None or len(sizes) < 2:
         raise ValueError(
             "layer_sizes must be a sequence (n[0], …, n[L]) of at least two layer sizes, "
             f"e.g. (2, 10, 5, 1); got {layer_sizes!r}"
         )
-    for l, n in enumerate(layer_sizes):
+    for l, n in enumerate(sizes):
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
             raise ValueError(
                 f"layer_sizes[{l}]={n!r}: every layer size must be an integer >= 1; "
-                f"got layer_sizes={tuple(layer_sizes)!r}"
+                f"got layer_sizes={tuple(sizes)!r}"
             )
-    return tuple(int(n) for n in layer_sizes)
+    return tuple(int(n) for n in sizes)
 
 
 def _check_keep_prob(keep_prob: float | Sequence[float], L: int) -> tuple[float, ...]:
-    if _is_sequence(keep_prob):
-        values = (
-            np.asarray(keep_prob).tolist() if isinstance(keep_prob, np.ndarray) else list(keep_prob)
-        )
+    values = _as_list(keep_prob)
+    if values is not None:
         if len(values) != L:
             raise ValueError(
                 f"keep_prob as a sequence needs one value per layer 0 … L-1 ({L} values, input "
@@ -283,7 +285,7 @@ def _check_keep_prob(keep_prob: float | Sequence[float], L: int) -> tuple[float,
 
 
 def _check_probability(name: str, value: object) -> None:
-    if not isinstance(value, Real) or isinstance(value, bool) or not 0 < value <= 1:
+    if not isinstance(value, Real) or isinstance(value, bool) or not 0 < float(value) <= 1:
         raise ValueError(
             f"keep_prob is the probability to keep a unit and must be in (0, 1]; got "
             f"{name}={value!r}. Use 1.0 for no dropout (keep_prob = 1 - the drop rate)"

@@ -122,10 +122,9 @@ def backward(
     L = spec.n_layers
     m = caches[-1].Z.shape[1]
     grads: dict[str, np.ndarray] = {}
-    dA = None  # dA[l], from layer l + 1
+    dZ = spec.output.gradient(caches[-1].A, Y)
     for l in range(L, 0, -1):
-        A_prev, mask_prev, Z, A = caches[l - 1]
-        dZ = spec.output.gradient(A, Y) if l == L else spec.hidden.backward(dA, Z, A)
+        A_prev, mask_prev = caches[l - 1].A_prev, caches[l - 1].mask_prev
         W = params[f"W{l}"]
         dW = (dZ @ A_prev.T) / m
         if spec.l2:
@@ -138,4 +137,6 @@ def backward(
             dA = W.T @ dZ
             if mask_prev is not None:
                 dA = dropout_backward(dA, mask_prev)
+            below = caches[l - 2]
+            dZ = spec.hidden.backward(dA, below.Z, below.A)  # dZ[l-1]
     return {name: grads[name] for l in range(1, L + 1) for name in (f"dW{l}", f"db{l}")}
