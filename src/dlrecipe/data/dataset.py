@@ -26,6 +26,3 @@ class Dataset:
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter((self.X, self.y))
-
-    def __len__(self) -> int:
-        return len(self.X)
