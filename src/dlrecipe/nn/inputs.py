@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..validation import check_matrix, first_non_finite
+
 FLOAT_DTYPES = (np.dtype("float64"), np.dtype("float32"))
 
 
@@ -26,37 +28,16 @@ def check_dtype(dtype: object) -> np.dtype:
     return resolved
 
 
-def _first_non_finite(values: np.ndarray) -> str:
-    position = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
-    where = f"row {position[0]}" + (f", column {position[1]}" if len(position) > 1 else "")
-    return f"{values[position].item()!r} at {where}"
-
-
 def as_columns(X: ArrayLike, n_features: int, dtype: np.dtype) -> np.ndarray:
     """``A[0]``: ``X`` (n_samples, n_features) checked, cast to ``dtype`` and transposed (a view).
 
     No copy is made when ``X`` already has ``dtype``.
     """
-    X = np.asarray(X)
-    if X.ndim != 2:
-        hint = " (one example: X.reshape(1, -1))" if X.ndim == 1 else ""
-        raise ValueError(
-            f"X must be a 2-D array of shape (n_samples, n_features); got shape {X.shape}{hint}"
-        )
-    if X.shape[0] == 0:
-        raise ValueError("X has no rows (n_samples = 0); at least one example is needed")
+    X = check_matrix(X, dtype=dtype)
     if X.shape[1] != n_features:
         raise ValueError(
             f"X has {X.shape[1]} features but the network's input layer has n[0]={n_features}; "
             f"check the data, or build the model with layer_sizes starting at {X.shape[1]}"
-        )
-    if X.dtype.kind not in "fiub":
-        raise ValueError(f"X must hold numbers; got an array of dtype {X.dtype}")
-    X = X.astype(dtype, copy=False)
-    if not np.isfinite(X).all():
-        raise ValueError(
-            f"X contains a non-finite value: {_first_non_finite(X)}; "
-            "remove or impute NaN and infinite values first"
         )
     return X.T
 
@@ -83,7 +64,7 @@ def as_targets(y: ArrayLike, output: str, n_outputs: int, m: int, dtype: np.dtyp
     if y.dtype.kind not in "fiub":
         raise ValueError(f"y must hold numbers; got an array of dtype {y.dtype}")
     if not np.isfinite(y).all():
-        raise ValueError(f"y contains a non-finite value: {_first_non_finite(y)}")
+        raise ValueError(f"y contains a non-finite value: {first_non_finite(y)}")
     if output == "softmax":
         return _class_labels(y, n_outputs)
     if output == "sigmoid":

@@ -1,0 +1,39 @@
+"""Checks shared by every boundary that accepts a data matrix from a user."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+
+def first_non_finite(values: np.ndarray) -> str:
+    """``"nan at row 3, column 1"``: the first NaN or ±inf in ``values`` and where it is."""
+    position = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+    where = f"row {position[0]}" + (f", column {position[1]}" if len(position) > 1 else "")
+    return f"{values[position].item()!r} at {where}"
+
+
+def check_matrix(X: ArrayLike, *, dtype: DTypeLike | None = None) -> np.ndarray:
+    """``X`` as a non-empty, numeric, finite 2-D array (n_samples, n_features).
+
+    With ``dtype`` the array is cast first (no copy when it already has that dtype), so that
+    values which overflow the new dtype are caught too.
+    """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        hint = " (one example: X.reshape(1, -1))" if X.ndim == 1 else ""
+        raise ValueError(
+            f"X must be a 2-D array of shape (n_samples, n_features); got shape {X.shape}{hint}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError("X has no rows (n_samples = 0); at least one example is needed")
+    if X.dtype.kind not in "fiub":
+        raise ValueError(f"X must hold numbers; got an array of dtype {X.dtype}")
+    if dtype is not None:
+        X = X.astype(dtype, copy=False)
+    if not np.isfinite(X).all():
+        raise ValueError(
+            f"X contains a non-finite value: {first_non_finite(X)}; "
+            "remove or impute NaN and infinite values first"
+        )
+    return X
