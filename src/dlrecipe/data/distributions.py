@@ -23,8 +23,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import ks_2samp, mannwhitneyu
-from sklearn.neighbors import KNeighborsClassifier
 
 from ..validation import check_matrix
 
@@ -155,6 +153,8 @@ def compare_distributions(
         feature_names = [f"x{j}" for j in range(n_features)]
     elif len(feature_names) != n_features:
         raise ValueError(f"feature_names has {len(feature_names)} names for {n_features} features")
+    from scipy.stats import ks_2samp  # imported here: SciPy's stats take ~0.5 s to load
+
     rng = np.random.default_rng(seed)
     a, b = _subsample(a, max_samples, rng), _subsample(b, max_samples, rng)
 
@@ -185,6 +185,9 @@ def _subsample(part: np.ndarray, max_samples: int, rng: np.random.Generator) -> 
 
 def _classifier_test(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
     """AUC and one-sided p-value of a k-NN classifier telling ``a`` from ``b``, held out."""
+    from scipy.stats import mannwhitneyu
+    from sklearn.neighbors import KNeighborsClassifier
+
     X = np.vstack([a, b]).astype(np.float64)
     label = np.concatenate([np.zeros(len(a)), np.ones(len(b))])
     order = rng.permutation(len(X))
