@@ -150,7 +150,7 @@ def compare_distributions(
             )
     n_features = a.shape[1]
     if feature_names is None:
-        feature_names = [f"x{j}" for j in range(n_features)]
+        feature_names = [f"x{j + 1}" for j in range(n_features)]  # as the loaders name them
     elif len(feature_names) != n_features:
         raise ValueError(f"feature_names has {len(feature_names)} names for {n_features} features")
     from scipy.stats import ks_2samp  # imported here: SciPy's stats take ~0.5 s to load
