@@ -1,20 +1,32 @@
 """dlrecipe: the practical craft of training neural networks, as tested software."""
 
-from . import data, initializers
+from . import data, initializers, optimizers, schedules
 from .check import GradientCheckResult, gradient_check, gradient_check_function
 from .data import Augmenter, Dataset, Standardizer, compare_distributions, load_data, split
 from .errors import NotFittedError
-from .nn import MLP
+from .train import (
+    MLP,
+    Callback,
+    EarlyStopping,
+    History,
+    TrainingDiverged,
+    load_model,
+    save_model,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MLP",
     "Augmenter",
+    "Callback",
     "Dataset",
+    "EarlyStopping",
     "GradientCheckResult",
+    "History",
     "NotFittedError",
     "Standardizer",
+    "TrainingDiverged",
     "__version__",
     "compare_distributions",
     "data",
@@ -22,5 +34,9 @@ __all__ = [
     "gradient_check_function",
     "initializers",
     "load_data",
+    "load_model",
+    "optimizers",
+    "save_model",
+    "schedules",
     "split",
 ]

@@ -34,8 +34,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..nn import network
-from ..nn.mlp import MLP
 from ..nn.parameters import ParameterIndex, gradients_to_vector
+from ..train.model import MLP
 from .result import Component, GradientCheckResult, classify, relative_difference
 
 UNIT_ROUNDOFF = float(np.finfo(np.float64).eps)

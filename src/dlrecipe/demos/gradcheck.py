@@ -8,7 +8,8 @@ import numpy as np
 
 from ..check import gradient_check, gradient_check_function
 from ..data import circles
-from ..nn import MLP, ParameterIndex, gradients_to_vector, network, vector_to_parameters
+from ..nn import ParameterIndex, gradients_to_vector, network, vector_to_parameters
+from ..train import MLP
 
 DESCRIPTION = "gradient-check a 2-10-5-1 ReLU network on circles, then find a planted bug in dW2"
 

@@ -14,7 +14,8 @@ from typing import TextIO
 import numpy as np
 
 from ..data import Standardizer
-from ..nn import MLP, network
+from ..nn import network
+from ..train import MLP
 
 RAW_LEARNING_RATES = (1e-5, 2e-5, 4e-5, 8e-5)  # larger ones diverge on the raw features
 NORMALIZED_LEARNING_RATES = (0.1, 0.3, 1.0)

@@ -1,6 +1,5 @@
 """The math: activations, losses, initializers, regularization and the network, NumPy only."""
 
-from .mlp import MLP
 from .parameters import (
     ParameterIndex,
     gradients_to_vector,
@@ -9,7 +8,6 @@ from .parameters import (
 )
 
 __all__ = [
-    "MLP",
     "ParameterIndex",
     "gradients_to_vector",
     "parameters_to_vector",

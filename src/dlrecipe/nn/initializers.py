@@ -22,7 +22,7 @@ such as ``"he_uniform"`` and ``"glorot_normal"`` are accepted as well.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
@@ -162,3 +162,36 @@ def get_initializer(spec: InitSpec) -> Callable[[tuple[int, int], np.random.Gene
         "init must be an initializer name, an Initializer from dlrecipe.initializers or a "
         f"callable (shape, rng) -> array; got {type(spec).__name__}"
     )
+
+
+def initial_parameters(
+    layer_sizes: Sequence[int],
+    init: InitSpec | Sequence[InitSpec],
+    rng: np.random.Generator,
+    dtype: np.dtype,
+) -> dict[str, np.ndarray]:
+    """``{"W1", "b1", …}``: each ``W[l]`` drawn by ``init`` (or ``init[l-1]``), biases zero.
+
+    ``init`` is one scheme for every layer or a sequence of one per layer ``1 … L``. Draws are
+    float64 from ``rng``, then cast to ``dtype``, so models of either dtype start alike.
+    """
+    L = len(layer_sizes) - 1
+    if isinstance(init, Sequence | np.ndarray) and not isinstance(init, str):
+        per_layer = list(init)
+        if len(per_layer) != L:
+            raise ValueError(
+                f"init as a sequence needs one entry per layer 1 … L ({L}); got {len(per_layer)}"
+            )
+    else:
+        per_layer = [init] * L
+    params = {}
+    for l, spec in enumerate(per_layer, start=1):
+        shape = (layer_sizes[l], layer_sizes[l - 1])
+        W = np.asarray(get_initializer(spec)(shape, rng), dtype=np.float64)
+        if W.shape != shape:
+            raise ValueError(f"init for layer {l} must return shape {shape}; got {W.shape}")
+        if not np.isfinite(W).all():
+            raise ValueError(f"init for layer {l} returned NaN or infinite weights")
+        params[f"W{l}"] = W.astype(dtype)
+        params[f"b{l}"] = np.zeros((shape[0], 1), dtype=dtype)
+    return params

@@ -21,13 +21,10 @@ These are pure functions of a parameter dict ``{"W1", "b1", …}`` and a :class:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from .activations import Activation
-from .losses import Output
 from .regularization import (
     dropout_backward,
     dropout_forward,
@@ -37,25 +34,9 @@ from .regularization import (
     l2_gradient,
     l2_penalty,
 )
+from .spec import NetworkSpec
 
 Params = Mapping[str, np.ndarray]
-
-
-@dataclass(frozen=True)
-class NetworkSpec:
-    """Everything but the weights: sizes ``n[0] … n[L]``, activations, regularization."""
-
-    layer_sizes: tuple[int, ...]
-    hidden: Activation
-    output: Output
-    keep_prob: tuple[float, ...]  # one per layer 0 … L-1: the probability to keep a unit
-    l2: float = 0.0
-    l1: float = 0.0
-
-    @property
-    def n_layers(self) -> int:
-        """L, the number of layers with weights (the input layer is layer 0)."""
-        return len(self.layer_sizes) - 1
 
 
 class LayerCache(NamedTuple):

@@ -1,20 +1,23 @@
-"""MLP: a fully connected network whose state is its parameter dict and its hyperparameters."""
+"""MLP: a network's state — spec, parameters, random generator, input normalizer — and its API."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from numbers import Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import network
-from .activations import get_activation, sigmoid
-from .initializers import InitSpec, get_initializer
-from .inputs import as_columns, as_targets, check_dtype
-from .losses import get_output
+from ..data.normalize import Standardizer
+from ..nn import network
+from ..nn.activations import sigmoid
+from ..nn.initializers import InitSpec, initial_parameters
+from ..nn.inputs import as_columns, as_targets, check_dtype
+from ..nn.metrics import error_rate
+from ..nn.spec import NetworkSpec
+
+if TYPE_CHECKING:
+    from .history import History
 
 
 class MLP:
@@ -46,7 +49,7 @@ class MLP:
         Dropout is only active when computing gradients for training, never in ``predict``.
     seed
         An int, a ``numpy.random.Generator``, or None for fresh entropy. It draws the initial
-        weights and the dropout masks; no global random state is used.
+        weights, the mini-batches and the dropout masks; no global random state is used.
     dtype
         ``"float64"`` (default) or ``"float32"``.
 
@@ -55,6 +58,11 @@ class MLP:
     params
         The live parameters ``{"W1": (n[1], n[0]), "b1": (n[1], 1), …}``: changing an array
         (or assigning one of the same shape) changes the model.
+    standardizer
+        The input normalization fitted on the training data by :meth:`fit` (None before, or
+        with ``normalize=False``); applied to every input of ``predict``, ``cost``, ….
+    classes
+        Optional names of the classes (label ``k`` is ``classes[k]``), kept in model files.
     """
 
     def __init__(
@@ -70,46 +78,21 @@ class MLP:
         seed: int | np.random.Generator | None = None,
         dtype: str | np.dtype = "float64",
     ) -> None:
-        sizes = _check_layer_sizes(layer_sizes)
-        L = len(sizes) - 1
-        output = get_output(output_activation)
-        if output.name == "softmax" and sizes[-1] < 2:
-            raise ValueError(
-                f"a softmax output needs n[L] >= 2 units (one per class); got n[L]={sizes[-1]}. "
-                "For two classes use 2 units, or 1 unit with output_activation='sigmoid'"
-            )
-        self.spec = network.NetworkSpec(
-            layer_sizes=sizes,
-            hidden=get_activation(hidden_activation),
-            output=output,
-            keep_prob=_check_keep_prob(keep_prob, L),
-            l2=_check_lambda("l2", l2),
-            l1=_check_lambda("l1", l1),
+        self.spec = NetworkSpec.create(
+            layer_sizes,
+            hidden_activation=hidden_activation,
+            output_activation=output_activation,
+            keep_prob=keep_prob,
+            l2=l2,
+            l1=l1,
         )
         self.dtype = check_dtype(dtype)
         self.init = init
-        self._rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        self.params = self._initial_params(init)
-
-    def _initial_params(self, init: InitSpec | Sequence[InitSpec]) -> dict[str, np.ndarray]:
-        L = self.n_layers
-        listed = _as_list(init)
-        per_layer = listed if listed is not None else [init] * L
-        if len(per_layer) != L:
-            raise ValueError(
-                f"init as a sequence needs one entry per layer 1 … L ({L}); got {len(per_layer)}"
-            )
-        params = {}
-        for l, spec in enumerate(per_layer, start=1):
-            shape = (self.layer_sizes[l], self.layer_sizes[l - 1])
-            W = np.asarray(get_initializer(spec)(shape, self._rng), dtype=np.float64)
-            if W.shape != shape:
-                raise ValueError(f"init for layer {l} must return shape {shape}; got {W.shape}")
-            if not np.isfinite(W).all():
-                raise ValueError(f"init for layer {l} returned NaN or infinite weights")
-            params[f"W{l}"] = W.astype(self.dtype)
-            params[f"b{l}"] = np.zeros((shape[0], 1), dtype=self.dtype)
-        return params
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.params = initial_parameters(self.layer_sizes, init, self.rng, self.dtype)
+        self.standardizer: Standardizer | None = None
+        self.classes: tuple[str, ...] | None = None
+        self.stop_training = False  # set by a callback to end fit after the current epoch
 
     # --- hyperparameters, read-only views of the spec ---------------------------------------
     @property
@@ -142,6 +125,10 @@ class MLP:
     def l1(self) -> float:
         return self.spec.l1
 
+    @property
+    def is_classifier(self) -> bool:
+        return self.output_activation != "linear"
+
     def __repr__(self) -> str:
         return (
             f"MLP(layer_sizes={self.layer_sizes}, hidden_activation={self.hidden_activation!r}, "
@@ -151,7 +138,12 @@ class MLP:
 
     # --- the boundary ------------------------------------------------------------------------
     def columns(self, X: ArrayLike) -> np.ndarray:
-        """``A[0]``, ``(n[0], m)``: ``X`` checked and transposed (a view when the dtype matches)."""
+        """``A[0]``, ``(n[0], m)``: ``X`` checked, normalized if fitted so, and transposed.
+
+        Without a standardizer it is a view of ``X`` when the dtype matches, never a copy.
+        """
+        if self.standardizer is not None:
+            X = self.standardizer.transform(X)
         return as_columns(X, self.layer_sizes[0], self.dtype)
 
     def targets(self, y: ArrayLike, m: int) -> np.ndarray:
@@ -175,7 +167,7 @@ class MLP:
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)`` as in scikit-learn: ``[P(0), P(1)]``
         for one sigmoid unit, ``P(label k = 1)`` per column for several, softmax otherwise."""
-        if self.output_activation == "linear":
+        if not self.is_classifier:
             raise ValueError(
                 "predict_proba needs a classifier; this model has a linear output (regression). "
                 "Use predict for its values"
@@ -186,12 +178,25 @@ class MLP:
             return np.vstack([sigmoid(-output.Z), output.A]).T
         return output.A.T.copy()
 
-    def cost(self, X: ArrayLike, y: ArrayLike) -> float:
-        """J = data loss + regularization penalty on ``(X, y)``, with dropout off."""
+    def evaluate(self, X: ArrayLike, y: ArrayLike) -> dict[str, float]:
+        """``{"cost", "loss", "error"}`` on ``(X, y)`` with dropout off.
+
+        ``cost`` is J with the penalty, ``loss`` the data loss alone, ``error`` the fraction
+        misclassified (the mean squared error for a linear output).
+        """
         A0 = self.columns(X)
         Y = self.targets(y, A0.shape[1])
-        ZL = network.forward(self.params, A0, self.spec)[-1].Z
-        return network.cost(self.params, ZL, Y, self.spec)[0]
+        last = network.forward(self.params, A0, self.spec)[-1]
+        J, loss = network.cost(self.params, last.Z, Y, self.spec)
+        return {
+            "cost": J,
+            "loss": loss,
+            "error": error_rate(self.output_activation, last.Z, last.A, Y),
+        }
+
+    def cost(self, X: ArrayLike, y: ArrayLike) -> float:
+        """J = data loss + regularization penalty on ``(X, y)``, with dropout off."""
+        return self.evaluate(X, y)["cost"]
 
     def gradients(self, X: ArrayLike, y: ArrayLike) -> dict[str, np.ndarray]:
         """``{"dW1": (n[1], n[0]), "db1": (n[1], 1), …}``: ∂J/∂θ by the hand-written backward pass.
@@ -201,8 +206,14 @@ class MLP:
         """
         A0 = self.columns(X)
         Y = self.targets(y, A0.shape[1])
-        caches = network.forward(self.params, A0, self.spec, training=True, rng=self._rng)
+        caches = network.forward(self.params, A0, self.spec, training=True, rng=self.rng)
         return network.backward(self.params, caches, Y, self.spec)
+
+    def fit(self, X: ArrayLike, y: ArrayLike, **options: Any) -> History:
+        """Train on ``(X, y)``; see :func:`dlrecipe.train.loop.fit` for the options."""
+        from .loop import fit  # the loop module imports this one
+
+        return fit(self, X, y, **options)
 
     def copy(
         self,
@@ -215,86 +226,19 @@ class MLP:
         """A model with copies of these weights and, optionally, other regularization or dtype.
 
         ``model.copy(keep_prob=1.0)`` is the same network without dropout, e.g. to
-        gradient-check it. The copy's random generator starts in this one's state.
+        gradient-check it. The copy's random generator starts in this one's state; the
+        standardizer and class names are shared (neither is modified after fitting).
         """
         clone = MLP.__new__(MLP)
-        clone.spec = network.NetworkSpec(
-            layer_sizes=self.layer_sizes,
-            hidden=self.spec.hidden,
-            output=self.spec.output,
-            keep_prob=self.keep_prob
-            if keep_prob is None
-            else _check_keep_prob(keep_prob, self.n_layers),
-            l2=self.l2 if l2 is None else _check_lambda("l2", l2),
-            l1=self.l1 if l1 is None else _check_lambda("l1", l1),
-        )
+        clone.spec = self.spec.replace(keep_prob=keep_prob, l2=l2, l1=l1)
         clone.dtype = self.dtype if dtype is None else check_dtype(dtype)
         clone.init = self.init
         # The same generator state, not a draw from it: copying must not change this model.
-        bit_generator = type(self._rng.bit_generator)()
-        bit_generator.state = self._rng.bit_generator.state
-        clone._rng = np.random.Generator(bit_generator)
+        bit_generator = type(self.rng.bit_generator)()
+        bit_generator.state = self.rng.bit_generator.state
+        clone.rng = np.random.Generator(bit_generator)
         clone.params = {name: p.astype(clone.dtype, copy=True) for name, p in self.params.items()}
+        clone.standardizer = self.standardizer
+        clone.classes = self.classes
+        clone.stop_training = False
         return clone
-
-
-def _as_list(value: object) -> list[Any] | None:
-    """A list, tuple or 1-D array (one value per layer) as a list; None for a single value."""
-    if isinstance(value, np.ndarray):
-        return value.tolist() if value.ndim == 1 else None
-    return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else None
-
-
-def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
-    sizes = _as_list(layer_sizes)
-    if sizes is None or len(sizes) < 2:
-        raise ValueError(
-            "layer_sizes must be a sequence (n[0], …, n[L]) of at least two layer sizes, "
-            f"e.g. (2, 10, 5, 1); got {layer_sizes!r}"
-        )
-    for l, n in enumerate(sizes):
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(
-                f"layer_sizes[{l}]={n!r}: every layer size must be an integer >= 1; "
-                f"got layer_sizes={tuple(sizes)!r}"
-            )
-    return tuple(int(n) for n in sizes)
-
-
-def _check_keep_prob(keep_prob: float | Sequence[float], L: int) -> tuple[float, ...]:
-    values = _as_list(keep_prob)
-    if values is not None:
-        if len(values) != L:
-            raise ValueError(
-                f"keep_prob as a sequence needs one value per layer 0 … L-1 ({L} values, input "
-                f"layer first); got {len(values)}: {tuple(values)!r}"
-            )
-        names = [f"keep_prob[{l}]" for l in range(L)]
-    else:
-        _check_probability("keep_prob", keep_prob)
-        if L == 1 and keep_prob != 1:
-            raise ValueError(
-                f"keep_prob={keep_prob!r} applies to hidden layers, and this network has none; "
-                "to drop inputs pass a sequence with the input layer's value, e.g. (0.8,)"
-            )
-        values = [1.0] + [keep_prob] * (L - 1)  # the input layer is not dropped by default
-        names = ["keep_prob"] * L
-    for name, value in zip(names, values, strict=True):
-        _check_probability(name, value)
-    return tuple(float(v) for v in values)
-
-
-def _check_probability(name: str, value: object) -> None:
-    if not isinstance(value, Real) or isinstance(value, bool) or not 0 < float(value) <= 1:
-        raise ValueError(
-            f"keep_prob is the probability to keep a unit and must be in (0, 1]; got "
-            f"{name}={value!r}. Use 1.0 for no dropout (keep_prob = 1 - the drop rate)"
-        )
-
-
-def _check_lambda(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} (the textbook's λ) must be a finite number >= 0; got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} (the textbook's λ) must be >= 0 (0 = off); got {name}={value!r}")
-    return float(value)

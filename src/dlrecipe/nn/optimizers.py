@@ -1,0 +1,315 @@
+"""Optimizers: gradient descent, momentum, RMSprop and Adam, in the textbook's form.
+
+``step(params, grads, learning_rate)`` updates the arrays of ``params``
+(``{"W1": (n[1], n[0]), "b1": (n[1], 1), …}``) in place from ``grads`` (``{"dW1", "db1", …}``,
+regularization already included), with α the learning rate and the same for every ``b``::
+
+    gd          W := W − α dW
+    momentum    v := β v + (1 − β) dW                       W := W − α v
+    rmsprop     s := β s + (1 − β) dW²                      W := W − α dW / (√s + ε)
+    adam        v := β₁ v + (1 − β₁) dW,   s := β₂ s + (1 − β₂) dW²,   t := t + 1
+                v̂ = v / (1 − β₁ᵗ),   ŝ = s / (1 − β₂ᵗ)          W := W − α v̂ / (√ŝ + ε)
+
+``v`` and ``s`` are exponentially weighted averages starting at zero (Adam: Kingma & Ba, 2015;
+RMSprop: Hinton's lecture 6e). PyTorch's ``SGD(momentum=β, lr=α')`` keeps the sum
+``v' := β v' + dW`` instead, ``v' = v / (1 − β)``: it equals ``Momentum(β)`` with
+``α = α' / (1 − β)``. PyTorch's ``RMSprop(alpha=β, eps=ε)`` and ``Adam(betas=(β₁, β₂), eps=ε)``
+are these formulas exactly, ε outside the square root included.
+
+The parameters are treated as one vector θ, as in gradient checking: ``v`` and ``s`` are flat
+vectors over all of them, created at the first step in their dtype, so that each equation is one
+in-place NumPy operation per step. An optimizer holds the state of one model; ``state()`` and
+``load_state()`` carry it through a checkpoint, bit for bit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from numbers import Real
+from typing import Any, ClassVar, NoReturn
+
+import numpy as np
+
+Arrays = Mapping[str, np.ndarray]  # {"W1": …, "b1": …} or {"dW1": …, "db1": …}
+
+
+class _Vectors:
+    """Flat vectors over all parameters (``v``, ``s``, the step's dθ and Δθ) and their views."""
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]], dtype: np.dtype, slots: tuple) -> None:
+        self.shapes = shapes  # parameter name -> shape, in the order of the flat vectors
+        size = sum(math.prod(shape) for shape in shapes.values())
+        self.averages = {slot: np.zeros(size, dtype) for slot in slots}  # "v", "s"
+        self.dtheta = np.zeros(size, dtype)  # this step's gradient
+        self.delta = np.zeros(size, dtype)  # this step's update: θ := θ − Δθ
+        dthetas, deltas = self.split(self.dtheta), self.split(self.delta)
+        self.steps = [(name, dthetas[name], deltas[name]) for name in shapes]
+
+    def split(self, vector: np.ndarray) -> dict[str, np.ndarray]:
+        """Views of a flat ``vector``, one per parameter, with the parameter's shape."""
+        views, start = {}, 0
+        for name, shape in self.shapes.items():
+            end = start + math.prod(shape)
+            views[name], start = vector[start:end].reshape(shape), end
+        return views
+
+
+@dataclass
+class _State:
+    """The mutable part of a (frozen) optimizer."""
+
+    t: int = 0  # steps taken
+    vectors: _Vectors | None = None  # created by the first step (or load_state)
+
+
+@dataclass(frozen=True, eq=False)
+class Optimizer:
+    """What every optimizer shares; use GradientDescent, Momentum, RMSprop or Adam."""
+
+    name: ClassVar[str]
+    slots: ClassVar[tuple[str, ...]] = ()  # its moving averages, "v" and/or "s"
+    _state: _State = field(default_factory=_State, init=False, repr=False)
+
+    def step(self, params: Arrays, grads: Arrays, learning_rate: float) -> None:
+        """Update every ``params[name]`` in place with its gradient ``grads["d" + name]``."""
+        if isinstance(learning_rate, bool) or not 0.0 <= learning_rate < math.inf:
+            raise ValueError(
+                f"learning_rate must be a finite number >= 0; got learning_rate={learning_rate!r}"
+            )
+        state = self._state
+        x = state.vectors or _new_vectors(params, self.slots)
+        if len(params) != len(x.shapes) or len(grads) != len(x.shapes):
+            _mismatch(x, params, grads)
+        updates = []
+        for name, dW_flat, delta in x.steps:  # gather the gradients into dθ
+            W, dW = params.get(name), grads.get("d" + name)
+            if W is None or dW is None or W.shape != delta.shape or dW.shape != W.shape:
+                _mismatch(x, params, grads)
+            if W.dtype != delta.dtype:
+                raise ValueError(
+                    f"parameter {name} is {W.dtype} but the optimizer's state is {delta.dtype}; "
+                    "keep the model in the dtype it had at the first step"
+                )
+            np.copyto(dW_flat, dW)
+            updates.append((W, delta))
+        state.vectors = x
+        state.t += 1
+        self._update(x, learning_rate)
+        for W, delta in updates:
+            W -= delta  # in place: these arrays are the model's
+
+    def _update(self, x: _Vectors, learning_rate: float) -> None:
+        """Write the update Δθ into ``x.delta`` from the gradient ``x.dtheta`` (overwritable)."""
+        raise NotImplementedError
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, int | float]]:
+        """Copies of the state: arrays such as ``{"v/dW1": …, "s/dW1": …}`` and ``{"t": …}``."""
+        x, arrays = self._state.vectors, {}
+        if x is not None:
+            for slot in self.slots:
+                for name, view in x.split(x.averages[slot]).items():
+                    arrays[f"{slot}/d{name}"] = view.copy()
+        return arrays, {"t": self._state.t}
+
+    def load_state(self, arrays: Arrays, scalars: Mapping[str, Any]) -> None:
+        """Restore a state from :meth:`state`; the next step must get the same parameters."""
+        t: Any = scalars.get("t")
+        t_is_count = isinstance(t, int | np.integer) and not isinstance(t, bool) and t >= 0
+        if set(scalars) != {"t"} or not t_is_count:
+            raise ValueError(f"scalars must be {{'t': steps taken, an int >= 0}}; got {scalars!r}")
+        shapes: dict[str, tuple[int, ...]] = {}
+        for key, array in arrays.items():
+            slot, _, grad_name = key.partition("/")
+            if slot not in self.slots or grad_name[:1] != "d" or len(grad_name) < 2:
+                expected = " or ".join(f"'{slot}/dW1'" for slot in self.slots)
+                raise ValueError(
+                    f"unknown state array {key!r}: {self.name} keeps "
+                    + (f"arrays named like {expected}" if expected else "no arrays")
+                )
+            shape = shapes.setdefault(grad_name[1:], np.shape(array))
+            _check_array(key, array, shape, non_negative=slot == "s")
+        missing = {f"{slot}/d{name}" for slot in self.slots for name in shapes} - set(arrays)
+        if missing:
+            raise ValueError(f"incomplete state: missing the arrays {sorted(missing)}")
+        if (t > 0) != bool(arrays) and self.slots:
+            raise ValueError(f"t={t} with {len(arrays)} state arrays: a saved state has both")
+        dtypes = sorted({array.dtype.name for array in arrays.values()})
+        if len(dtypes) > 1:
+            raise ValueError(f"the state arrays mix the dtypes {dtypes}; save them in one")
+        x = _Vectors(shapes, np.dtype(dtypes[0]), self.slots) if arrays else None
+        if x is not None:
+            for slot in self.slots:
+                for name, view in x.split(x.averages[slot]).items():
+                    view[...] = arrays[f"{slot}/d{name}"]  # a copy: the caller keeps its arrays
+        self._state.t, self._state.vectors = int(t), x
+
+    def to_config(self) -> dict[str, Any]:
+        """The hyperparameters, JSON-serializable: ``{"name": "adam", "beta1": 0.9, …}``."""
+        fields = dataclasses.fields(self)
+        return {"name": self.name, **{f.name: getattr(self, f.name) for f in fields if f.init}}
+
+
+@dataclass(frozen=True, eq=False)
+class GradientDescent(Optimizer):
+    """W := W − α dW."""
+
+    name: ClassVar[str] = "gd"
+
+    def _update(self, x: _Vectors, learning_rate: float) -> None:
+        np.multiply(x.dtheta, learning_rate, out=x.delta)  # Δ = α dW
+
+
+@dataclass(frozen=True, eq=False)
+class Momentum(Optimizer):
+    """v := β v + (1 − β) dW; W := W − α v. PyTorch's SGD(momentum=β, lr=α(1 − β)) is the same."""
+
+    beta: float = 0.9
+    name: ClassVar[str] = "momentum"
+    slots: ClassVar[tuple[str, ...]] = ("v",)
+
+    def __post_init__(self) -> None:
+        _check(self, "beta", usual="0.9")
+
+    def _update(self, x: _Vectors, learning_rate: float) -> None:
+        v, dW, delta = x.averages["v"], x.dtheta, x.delta
+        v *= self.beta
+        dW *= 1 - self.beta
+        v += dW  # v = β v + (1 − β) dW
+        np.multiply(v, learning_rate, out=delta)  # Δ = α v
+
+
+@dataclass(frozen=True, eq=False)
+class RMSprop(Optimizer):
+    """s := β s + (1 − β) dW²; W := W − α dW / (√s + ε)."""
+
+    beta: float = 0.999
+    epsilon: float = 1e-8
+    name: ClassVar[str] = "rmsprop"
+    slots: ClassVar[tuple[str, ...]] = ("s",)
+
+    def __post_init__(self) -> None:
+        _check(self, "beta", usual="0.9 to 0.999")
+        _check(self, "epsilon", usual="1e-8")
+
+    def _update(self, x: _Vectors, learning_rate: float) -> None:
+        s, dW, delta = x.averages["s"], x.dtheta, x.delta
+        np.square(dW, out=delta)
+        delta *= 1 - self.beta
+        s *= self.beta
+        s += delta  # s = β s + (1 − β) dW²
+        np.sqrt(s, out=delta)
+        delta += self.epsilon  # √s + ε
+        dW *= learning_rate
+        np.divide(dW, delta, out=delta)  # Δ = α dW / (√s + ε)
+
+
+@dataclass(frozen=True, eq=False)
+class Adam(Optimizer):
+    """Momentum and RMSprop combined, with bias correction: W := W − α v̂ / (√ŝ + ε)."""
+
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    name: ClassVar[str] = "adam"
+    slots: ClassVar[tuple[str, ...]] = ("v", "s")
+
+    def __post_init__(self) -> None:
+        _check(self, "beta1", usual="0.9")
+        _check(self, "beta2", usual="0.999")
+        _check(self, "epsilon", usual="1e-8")
+
+    def _update(self, x: _Vectors, learning_rate: float) -> None:
+        v, s, dW, delta, t = x.averages["v"], x.averages["s"], x.dtheta, x.delta, self._state.t
+        np.multiply(dW, 1 - self.beta1, out=delta)
+        v *= self.beta1
+        v += delta  # v = β₁ v + (1 − β₁) dW
+        np.square(dW, out=delta)
+        delta *= 1 - self.beta2
+        s *= self.beta2
+        s += delta  # s = β₂ s + (1 − β₂) dW²
+        np.divide(s, 1 - self.beta2**t, out=delta)  # ŝ = s / (1 − β₂ᵗ)
+        np.sqrt(delta, out=delta)
+        delta += self.epsilon  # √ŝ + ε
+        np.divide(v, 1 - self.beta1**t, out=dW)  # v̂ = v / (1 − β₁ᵗ), in dW's place
+        dW *= learning_rate
+        np.divide(dW, delta, out=delta)  # Δ = α v̂ / (√ŝ + ε)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (GradientDescent, Momentum, RMSprop, Adam)
+}
+
+
+def from_config(config: Mapping[str, Any]) -> Optimizer:
+    """Rebuild an optimizer (without its state) from :meth:`Optimizer.to_config`."""
+    config = dict(config)
+    name = config.pop("name", None)
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
+    cls = OPTIMIZERS[name]
+    accepted = [f.name for f in dataclasses.fields(cls) if f.init]
+    unknown = sorted(set(config) - set(accepted))
+    if unknown:
+        raise ValueError(f"{name} has no hyperparameter {unknown}; it takes {accepted}")
+    return cls(**config)
+
+
+def get_optimizer(spec: str | Optimizer | Mapping[str, Any]) -> Optimizer:
+    """An optimizer from a name (default hyperparameters), an instance (as is) or a config."""
+    if isinstance(spec, Optimizer):
+        return spec
+    if isinstance(spec, str):
+        return from_config({"name": spec})
+    if isinstance(spec, Mapping):
+        return from_config(spec)
+    raise TypeError(
+        f"optimizer must be a name {sorted(OPTIMIZERS)}, an Optimizer or a config dict; "
+        f"got {type(spec).__name__}"
+    )
+
+
+def _is_finite_number(value: object) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check(optimizer: Optimizer, name: str, *, usual: str) -> None:
+    """Validate a β (in [0, 1), the weight of the past) or ε (> 0) and store it as a float."""
+    value, is_beta = getattr(optimizer, name), name.startswith("beta")
+    if not _is_finite_number(value) or not (0 <= value < 1 if is_beta else value > 0):
+        accepted = "a number in [0, 1)" if is_beta else "a finite number > 0"
+        raise ValueError(f"{name} must be {accepted}; got {name}={value!r}. Usually {usual}")
+    object.__setattr__(optimizer, name, float(value))  # frozen: set once, while validating
+
+
+def _new_vectors(params: Arrays, slots: tuple[str, ...]) -> _Vectors:
+    dtypes = {W.dtype for W in params.values()}
+    if len(dtypes) != 1 or next(iter(dtypes)).kind != "f":
+        raise ValueError(
+            "the parameters must be floating-point arrays of one dtype; got "
+            + ", ".join(f"{name}: {W.dtype}" for name, W in params.items())
+        )
+    return _Vectors({name: W.shape for name, W in params.items()}, dtypes.pop(), slots)
+
+
+def _mismatch(x: _Vectors, params: Mapping[str, Any], grads: Mapping[str, Any]) -> NoReturn:
+    raise ValueError(
+        f"the parameters and gradients do not match the optimizer's state: expected {x.shapes} "
+        f"and their gradients {['d' + name for name in x.shapes]}; got "
+        f"{ {name: np.shape(W) for name, W in params.items()} } and gradients "
+        f"{ {name: np.shape(dW) for name, dW in grads.items()} }. An optimizer holds the "
+        "state of one model: build a new one for another model"
+    )
+
+
+def _check_array(key: str, array: Any, shape: tuple[int, ...], *, non_negative: bool) -> None:
+    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+        raise ValueError(f"state array {key!r} must be a floating-point NumPy array")
+    if array.shape != shape:
+        raise ValueError(f"state array {key!r} has shape {array.shape}, another has {shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"state array {key!r} holds a non-finite value")
+    if non_negative and (array < 0).any():
+        raise ValueError(f"state array {key!r} is an average of squares but holds a value < 0")
