@@ -155,7 +155,7 @@ def test_missing_dev_metrics_ask_for_dev_data(dev_loss):
     logs = {"cost": 0.5, "loss": 0.5, "error": 0.1}
     if dev_loss is not None:
         logs["dev_loss"] = dev_loss
-    with pytest.raises(ValueError, match=r"'dev_loss'.*epoch 0.*pass dev=\(X_dev, y_dev\) to fit"):
+    with pytest.raises(ValueError, match=r"'dev_loss'.*epoch 1.*pass dev=\(X_dev, y_dev\) to fit"):
         stopper.on_epoch_end(model, 0, logs)
 
 

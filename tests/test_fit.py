@@ -210,7 +210,7 @@ def test_divergence_stops_with_a_diagnosis_and_keeps_the_best_weights():
         model.fit(X, y, epochs=500, learning_rate=50.0, callbacks=[recorder], progress=False)
     error = caught.value
     message = str(error)
-    assert f"training diverged at epoch {error.epoch}" in message
+    assert f"training diverged in epoch {error.epoch + 1}" in message
     assert "||dW1|| = " in message
     assert "||dW3|| = " in message
     assert "lower the learning rate (now 50" in message
@@ -219,7 +219,7 @@ def test_divergence_stops_with_a_diagnosis_and_keeps_the_best_weights():
     assert all(np.isfinite(p).all() for p in model.params.values())  # no NaN weights kept
     costs = error.history.cost
     best = int(np.nanargmin(costs))
-    assert f"weights epoch {best} began with" in message
+    assert f"weights epoch {best + 1} began with" in message
     for name, p in model.params.items():  # the weights that gave the lowest cost
         assert np.array_equal(p, recorder.weights[best - 1][name])
 

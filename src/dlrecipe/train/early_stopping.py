@@ -107,7 +107,7 @@ class EarlyStopping(Callback):
         value = logs.get(self.monitor)
         if value is None or math.isnan(value):
             raise ValueError(
-                f"EarlyStopping monitors {self.monitor!r}, but epoch {epoch} has "
+                f"EarlyStopping monitors {self.monitor!r}, but epoch {epoch + 1} has "
                 f"{'no such value' if value is None else 'NaN'} in its logs. "
                 + (
                     "Dev metrics are measured only with dev data: pass dev=(X_dev, y_dev) to fit."

@@ -26,7 +26,7 @@ GROWTH_FACTOR = 100.0
 
 
 class TrainingDiverged(FloatingPointError):
-    """Raised when the cost diverges; ``epoch``, ``gradient_norms`` and ``history`` tell more."""
+    """Raised when the cost diverges; ``epoch`` (0-based), ``gradient_norms`` and ``history``."""
 
     def __init__(
         self, message: str, *, epoch: int, gradient_norms: dict[str, float], history: History
@@ -107,7 +107,7 @@ class DivergenceGuard(Callback):
         norms = {
             name[1:]: float(np.linalg.norm(g)) for name, g in grads.items() if name.startswith("dW")
         }
-        lines = [f"training diverged at epoch {epoch}: {what}."]
+        lines = [f"training diverged in epoch {epoch + 1}: {what}."]
         if norms:
             shown = ", ".join(f"||d{name}|| = {value:.3g}" for name, value in norms.items())
             lines.append(f"Per-layer gradient norms at the last step: {shown}.")
@@ -118,8 +118,8 @@ class DivergenceGuard(Callback):
             for name, p in self.best_params.items():
                 model.params[name][...] = p
             lines.append(
-                f"The model keeps the weights epoch {self.best_epoch} began with, which gave the "
-                f"lowest cost (J = {self.best_cost:.4g})."
+                f"The model keeps the weights epoch {self.best_epoch + 1} began with, which gave "
+                f"the lowest cost (J = {self.best_cost:.4g})."
             )
         fixes = [f"lower the learning rate (now {self.learning_rate:g}; try a tenth)"]
         if not _is_scaled_init(self.init):

@@ -55,12 +55,16 @@ class History:
         return any(not math.isnan(row["dev_loss"]) for row in self.rows)
 
     def to_csv(self) -> str:
-        """The rows as CSV text with a header, full float precision (``repr``)."""
+        """The rows as CSV text with a header, full float precision (``repr``).
+
+        The ``epoch`` column counts from 1, as people (and the messages) count epochs; in
+        Python, ``history.epochs``, ``best_epoch`` and ``stopped_epoch`` are 0-based indices.
+        """
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(COLUMNS)
         for row in self.rows:
-            writer.writerow([int(row["epoch"])] + [repr(row[key]) for key in LOG_KEYS])
+            writer.writerow([int(row["epoch"]) + 1] + [repr(row[key]) for key in LOG_KEYS])
         return out.getvalue()
 
     def to_state(self) -> dict[str, Any]:
