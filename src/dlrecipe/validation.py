@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import math
+from numbers import Real
+
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
+
+
+def is_finite_number(value: object) -> bool:
+    """A real, finite number that is not a bool (``True`` is an int to Python, not to users)."""
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def first_non_finite(values: np.ndarray) -> str:

@@ -24,10 +24,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any
 
 import numpy as np
+
+from ..validation import is_finite_number
 
 DISTRIBUTIONS = ("normal", "uniform")
 
@@ -57,7 +58,7 @@ class Initializer:
     def __post_init__(self) -> None:
         if self.name not in _VARIANCE:
             raise ValueError(f"unknown initializer {self.name!r}; expected one of {NAMES}")
-        if not _is_finite_number(self.gain) or self.gain <= 0:
+        if not is_finite_number(self.gain) or self.gain <= 0:
             raise ValueError(f"gain must be a finite number > 0; got gain={self.gain!r}")
         if self.distribution not in DISTRIBUTIONS:
             raise ValueError(
@@ -73,7 +74,7 @@ class Initializer:
                 )
         elif self.scale is None:
             object.__setattr__(self, "scale", 0.01)
-        elif not _is_finite_number(self.scale) or self.scale <= 0:
+        elif not is_finite_number(self.scale) or self.scale <= 0:
             raise ValueError(f"scale must be a finite number > 0; got scale={self.scale!r}")
 
     def variance(self, n_out: int, n_in: int) -> float:
@@ -91,10 +92,6 @@ class Initializer:
         if self.name == "random":
             config["scale"] = self.scale
         return config
-
-
-def _is_finite_number(value: object) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def variance_scaling(

@@ -28,10 +28,11 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from numbers import Real
 from typing import Any, ClassVar, NoReturn
 
 import numpy as np
+
+from ..validation import is_finite_number
 
 Arrays = Mapping[str, np.ndarray]  # {"W1": …, "b1": …} or {"dW1": …, "db1": …}
 
@@ -271,14 +272,10 @@ def get_optimizer(spec: str | Optimizer | Mapping[str, Any]) -> Optimizer:
     )
 
 
-def _is_finite_number(value: object) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _check(optimizer: Optimizer, name: str, *, usual: str) -> None:
     """Validate a β (in [0, 1), the weight of the past) or ε (> 0) and store it as a float."""
     value, is_beta = getattr(optimizer, name), name.startswith("beta")
-    if not _is_finite_number(value) or not (0 <= value < 1 if is_beta else value > 0):
+    if not is_finite_number(value) or not (0 <= value < 1 if is_beta else value > 0):
         accepted = "a number in [0, 1)" if is_beta else "a finite number > 0"
         raise ValueError(f"{name} must be {accepted}; got {name}={value!r}. Usually {usual}")
     object.__setattr__(optimizer, name, float(value))  # frozen: set once, while validating

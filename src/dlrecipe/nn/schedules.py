@@ -19,8 +19,10 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any, ClassVar
+
+from ..validation import is_finite_number
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class InverseTime(Schedule):
     name: ClassVar[str] = "inverse_time"
 
     def __post_init__(self) -> None:
-        if not _is_finite_number(self.decay_rate) or self.decay_rate < 0:
+        if not is_finite_number(self.decay_rate) or self.decay_rate < 0:
             raise ValueError(
                 f"decay_rate must be a finite number >= 0; got decay_rate={self.decay_rate!r}. "
                 "0 keeps α constant; the textbook's example uses 1"
@@ -92,7 +94,7 @@ class Exponential(Schedule):
     name: ClassVar[str] = "exponential"
 
     def __post_init__(self) -> None:
-        if not _is_finite_number(self.base) or not 0 < self.base <= 1:
+        if not is_finite_number(self.base) or not 0 < self.base <= 1:
             raise ValueError(
                 f"base must be a number in (0, 1]; got base={self.base!r}. "
                 "1 keeps α constant; the usual value is 0.95"
@@ -111,7 +113,7 @@ class InverseSqrt(Schedule):
     name: ClassVar[str] = "inverse_sqrt"
 
     def __post_init__(self) -> None:
-        if not _is_finite_number(self.k) or not self.k > 0:
+        if not is_finite_number(self.k) or not self.k > 0:
             raise ValueError(f"k must be a finite number > 0; got k={self.k!r}. Usually k = 1")
         object.__setattr__(self, "k", float(self.k))
 
@@ -152,7 +154,3 @@ def get_schedule(spec: str | Schedule | Mapping[str, Any] | None) -> Schedule:
         f"schedule must be None, a name {sorted(SCHEDULES)}, a Schedule or a config dict; "
         f"got {type(spec).__name__}"
     )
-
-
-def _is_finite_number(value: object) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
