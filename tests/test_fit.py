@@ -339,3 +339,15 @@ def test_resume_checks_data_settings_and_folder(tmp_path):
         "history.csv",
         "model.safetensors",
     ]
+
+
+def test_mini_batch_penalty_uses_the_training_set_size():
+    """λ means the same for any batch size: each batch's J carries (λ/2m) Σ||W||² with m = 200."""
+    X, y = moons(200, seed=0)
+    for batch_size in (None, 20, 50):
+        model = dlrecipe.MLP((2, 8, 1), l2=3.0, seed=0)
+        start = penalty(model.params, model.spec, 200)
+        history = model.fit(
+            X, y, epochs=1, learning_rate=1e-12, batch_size=batch_size, progress=False
+        )
+        assert history.cost[0] - history.loss[0] == pytest.approx(start, rel=1e-9), batch_size

@@ -90,18 +90,39 @@ def penalty(params: Params, spec: NetworkSpec, m: int) -> float:
     return total
 
 
-def cost(params: Params, ZL: np.ndarray, Y: np.ndarray, spec: NetworkSpec) -> tuple[float, float]:
-    """``(J, data_loss)`` from the output pre-activation ``Z[L]`` (n[L], m); J has the penalty."""
+def cost(
+    params: Params,
+    ZL: np.ndarray,
+    Y: np.ndarray,
+    spec: NetworkSpec,
+    *,
+    m_penalty: int | None = None,
+) -> tuple[float, float]:
+    """``(J, data_loss)`` from the output pre-activation ``Z[L]`` (n[L], m); J has the penalty.
+
+    The penalty is divided by ``m_penalty`` — the size of the training set when ``Z[L]`` is a
+    mini-batch's, so that the mini-batch J estimates the full J and λ means the same whatever
+    the batch size — and by the batch's own m by default.
+    """
     data_loss = spec.output.loss(ZL, Y)
-    return data_loss + penalty(params, spec, ZL.shape[1]), data_loss
+    return data_loss + penalty(params, spec, m_penalty or ZL.shape[1]), data_loss
 
 
 def backward(
-    params: Params, caches: list[LayerCache], Y: np.ndarray, spec: NetworkSpec
+    params: Params,
+    caches: list[LayerCache],
+    Y: np.ndarray,
+    spec: NetworkSpec,
+    *,
+    m_penalty: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """Gradients ``{"dW1", "db1", …}`` of J (penalty included) from a full forward's ``caches``."""
+    """Gradients ``{"dW1", "db1", …}`` of J (penalty included) from a full forward's ``caches``.
+
+    ``m_penalty`` as in :func:`cost`: the penalty's gradient is ``(λ / m_penalty) W[l]``.
+    """
     L = spec.n_layers
     m = caches[-1].Z.shape[1]
+    m_reg = m_penalty or m
     grads: dict[str, np.ndarray] = {}
     dZ = spec.output.gradient(caches[-1].A, Y)
     for l in range(L, 0, -1):
@@ -109,9 +130,9 @@ def backward(
         W = params[f"W{l}"]
         dW = (dZ @ A_prev.T) / m
         if spec.l2:
-            dW += l2_gradient(W, spec.l2, m)
+            dW += l2_gradient(W, spec.l2, m_reg)
         if spec.l1:
-            dW += l1_gradient(W, spec.l1, m)
+            dW += l1_gradient(W, spec.l1, m_reg)
         grads[f"dW{l}"] = dW
         grads[f"db{l}"] = dZ.sum(axis=1, keepdims=True) / m
         if l > 1:

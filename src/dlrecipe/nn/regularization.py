@@ -5,15 +5,18 @@ The penalties use the textbook's λ and are added to the cost J of ``m`` example
 * L2 ("weight decay"): ``(λ / 2m) Σ_l ||W[l]||_F²``, gradient ``(λ / m) W[l]``.
 * L1: ``(λ / 2m) Σ_l Σ_ij |W[l]_ij|``, subgradient ``(λ / 2m) sign(W[l])`` (0 at 0).
 
-Biases are never penalized. How the textbook's λ converts to other libraries, for a cost
-averaged over ``m`` examples (``m`` = the mini-batch size when training on mini-batches):
+Biases are never penalized. ``m`` is the number of training examples, also when training on
+mini-batches: a mini-batch's J is its mean loss plus ``(λ/2m) Σ ||W||²`` with the full ``m``,
+an estimate of the full J, so λ means the same whatever the batch size. How the textbook's λ
+converts to other libraries:
 
-* Keras ``regularizers.l2(l)`` adds ``l Σ W²`` to the mean loss, so ``l = λ / (2m)``
+* Keras ``regularizers.l2(l)`` adds ``l Σ W²`` to every batch's mean loss, so ``l = λ / (2m)``
   (and ``regularizers.l1(l)``: ``l = λ / (2m)`` with this module's L1).
 * PyTorch ``SGD(weight_decay=wd)`` / ``Adam(weight_decay=wd)`` add ``wd · W`` to the gradient,
   so ``wd = λ / m`` (applied to the weights only, which needs a parameter group without
   biases). ``AdamW``'s decoupled decay is a different method and has no exact λ.
-* scikit-learn ``MLPClassifier(alpha=a)`` adds ``(a / 2m) Σ ||W||²``, so ``a = λ``.
+* scikit-learn ``MLPClassifier(alpha=a)`` adds ``(a / 2b) Σ ||W||²`` to a batch of ``b``
+  examples: ``a = λ`` for batch gradient descent, ``a = λ b / m`` for mini-batches.
 
 Inverted dropout keeps each unit with probability ``keep_prob`` and divides the survivors by
 ``keep_prob``, so the expected activation is unchanged and nothing needs rescaling at prediction

@@ -75,12 +75,15 @@ class TrainingData:
         return A0, Y
 
     def dev_metrics(self) -> dict[str, float]:
-        """``dev_cost``, ``dev_loss`` and ``dev_error`` with the current weights, no dropout."""
+        """``dev_cost``, ``dev_loss`` and ``dev_error`` with the current weights, no dropout.
+
+        ``dev_cost`` carries the same penalty as the training cost (scaled by the training m).
+        """
         if self.dev is None:
             return {}
         A_dev, Y_dev = self.dev
         model = self.model
         last = network.forward(model.params, A_dev, model.spec)[-1]
-        cost, loss = network.cost(model.params, last.Z, Y_dev, model.spec)
+        cost, loss = network.cost(model.params, last.Z, Y_dev, model.spec, m_penalty=self.m)
         error = error_rate(model.output_activation, last.Z, last.A, Y_dev)
         return {"dev_cost": cost, "dev_loss": loss, "dev_error": error}

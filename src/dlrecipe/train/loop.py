@@ -182,9 +182,10 @@ def _one_epoch(
     for A0, Y in data.batches(rng):
         caches = network.forward(params, A0, spec, training=True, rng=rng)
         last = caches[-1]
-        J, loss = network.cost(params, last.Z, Y, spec)
+        # The penalty is scaled by the whole training set's m: λ means the same for any batch size.
+        J, loss = network.cost(params, last.Z, Y, spec, m_penalty=data.m)
         guard.check_batch(model, epoch, J, grads)  # before any NaN reaches the weights
-        grads = network.backward(params, caches, Y, spec)
+        grads = network.backward(params, caches, Y, spec, m_penalty=data.m)
         b = A0.shape[1]
         totals += (b * J, b * loss, b * error_rate(spec.output.name, last.Z, last.A, Y))
         optimizer.step(params, grads, learning_rate)
