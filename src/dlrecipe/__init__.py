@@ -3,6 +3,14 @@
 from . import data, initializers, optimizers, schedules
 from .check import GradientCheckResult, gradient_check, gradient_check_function
 from .data import Augmenter, Dataset, Standardizer, compare_distributions, load_data, split
+from .diagnosis import (
+    LayerMonitor,
+    Rule,
+    diagnose,
+    initialization_scan,
+    layer_health,
+    run_recipe,
+)
 from .errors import NotFittedError
 from .train import (
     MLP,
@@ -24,18 +32,24 @@ __all__ = [
     "EarlyStopping",
     "GradientCheckResult",
     "History",
+    "LayerMonitor",
     "NotFittedError",
+    "Rule",
     "Standardizer",
     "TrainingDiverged",
     "__version__",
     "compare_distributions",
     "data",
+    "diagnose",
     "gradient_check",
     "gradient_check_function",
+    "initialization_scan",
     "initializers",
+    "layer_health",
     "load_data",
     "load_model",
     "optimizers",
+    "run_recipe",
     "save_model",
     "schedules",
     "split",

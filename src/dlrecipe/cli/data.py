@@ -62,15 +62,26 @@ def load(source: str, target: str | None, options: dict[str, Any] | None = None)
     return load_data(source, target=target, **options)
 
 
-def load_training_data(source: str, target: str | None, task: str = "auto") -> TrainingData:
-    """The data set, its labels encoded 0 … k-1 (or real values), and how it was loaded."""
-    dataset = load(source, target)
+def load_training_data(
+    source: str,
+    target: str | None,
+    task: str = "auto",
+    options: dict[str, Any] | None = None,
+) -> TrainingData:
+    """The data set, its labels encoded 0 … k-1 (or real values), and how it was loaded.
+
+    ``options`` go to a generated data set's generator (default: seed 0).
+    """
+    if options is not None and source in GENERATED:
+        options = {"seed": GENERATED_SEED, **options}
+    dataset = load(source, target, options)
     y, classes = encode_target(dataset, task)
     recorded = source if source in DATASET_NAMES else str(Path(source).absolute())
     if target is None and is_csv(source):
         columns = csv_columns(Path(source))
         target = columns[-1] if columns else None  # load_csv's default: the last column
-    options = {"seed": GENERATED_SEED} if source in GENERATED else {}
+    if options is None:
+        options = {"seed": GENERATED_SEED} if source in GENERATED else {}
     return TrainingData(dataset, y, classes, recorded, target, options, task)
 
 
@@ -117,7 +128,8 @@ def encode_target(
 
 
 # --- a run's data.json ----------------------------------------------------------------------------
-def write_record(folder: Path, data: TrainingData, parts: Split, seed: int) -> None:
+def write_record(folder: Path, data: TrainingData, sizes: dict[str, int], seed: int) -> None:
+    """``data.json``: how to load the data again and split it as this run did."""
     record = {
         "source": data.source,
         "target": data.target,
@@ -128,7 +140,7 @@ def write_record(folder: Path, data: TrainingData, parts: Split, seed: int) -> N
         "n_features": int(data.dataset.X.shape[1]),
         "classes": None if data.classes is None else list(data.classes),
         "fingerprint": data_fingerprint(data.dataset.X, data.y),
-        "split": {"function": "dlrecipe.split", "seed": seed, "sizes": parts.sizes()},
+        "split": {"function": "dlrecipe.split", "seed": seed, "sizes": dict(sizes)},
     }
     write_atomic(folder / RECORD, (json.dumps(record, indent=2) + "\n").encode())
 

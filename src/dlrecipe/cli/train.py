@@ -154,7 +154,7 @@ class RecordRun(Callback):
         self.folder, self.data, self.parts, self.settings = folder, data, parts, settings
 
     def on_train_begin(self, model: MLP, history: History) -> None:
-        write_record(self.folder, self.data, self.parts, self.settings.seed)
+        write_record(self.folder, self.data, self.parts.sizes(), self.settings.seed)
         write_atomic(self.folder / SETTINGS_FILE, to_toml(self.settings).encode())
 
 
