@@ -263,6 +263,14 @@ class _Recipe:
                 break
             outcomes = trainer.train(fitting, self.deadline)
             self.estimate.learn(outcomes)
+            if any(o.cut_by_budget for o in outcomes):  # cut trainings are not comparable
+                self.note(
+                    "budget", f"the budget ran out during a {phase} step",
+                    f"its trainings were cut short and are not used; kept "
+                    f"{current.candidate.describe()}",
+                    candidates=[_row(o, False, "cut short") for o in outcomes],
+                )  # fmt: skip
+                break
             choice = choose(current, outcomes, self.judge, bias_limit)
             rows = [_row(o, o is choice, _note(o, self.judge, bias_limit, phase)) for o in outcomes]
             if choice is None:
@@ -279,9 +287,6 @@ class _Recipe:
                 f"{before} → {_errors(current)}; {diagnosis.verdict}",
                 diagnosis=diagnosis.to_dict(), candidates=rows,
             )  # fmt: skip
-            if any(o.cut_by_budget for o in outcomes):
-                self.note("budget", "the budget ran out during this step", "trainings cut short")
-                break
         return current
 
 
