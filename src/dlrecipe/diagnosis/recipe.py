@@ -32,6 +32,8 @@ from ..train.model import MLP
 from .bias_variance import Diagnosis, Rule, diagnose
 from .candidates import Candidate, Outcome, Problem, Trainer, build
 from .decision_log import DecisionLog
+from .estimate import Estimator
+from .remedies import Judge, bias_remedies, lower_bias, lower_dev, note, variance_remedies
 
 MAX_ROUNDS = 6  # per phase
 START_UPDATES = 20_000  # optimizer steps of the first training (at most 300 epochs)
@@ -135,8 +137,8 @@ def run_recipe(
     recipe.gradient_check(start, problem)
     with Trainer(problem, jobs) as trainer:
         current = recipe.start(trainer, start)
-        current = recipe.phase("bias", trainer, current, _bias_candidates, _lower_bias)
-        current = recipe.phase("variance", trainer, current, _variance_candidates, _lower_dev)
+        current = recipe.phase("bias", trainer, current, bias_remedies, lower_bias)
+        current = recipe.phase("variance", trainer, current, variance_remedies, lower_dev)
     model = current.model(problem)
     test_metrics = test.evaluate_once(model)
     diagnosis = recipe.judge(current, test_metrics["error"])
@@ -153,7 +155,6 @@ def run_recipe(
 
 
 Propose = Callable[[Candidate, Problem], list[Candidate]]
-Judge = Callable[[Outcome], Diagnosis]
 Choose = Callable[[Outcome, list[Outcome], Judge, float], Outcome | None]
 
 
@@ -218,7 +219,7 @@ class _Recipe:
     def start(self, trainer: Trainer, start: Candidate) -> Outcome:
         """Train the starting network; its epochs follow from the data, not from the clock,
         so that the decisions are the same on any machine (the budget only cuts steps)."""
-        self.estimate = _Estimator(trainer)
+        self.estimate = Estimator(trainer)
         m = len(trainer.problem.y_train)
         batches = 1 if start.batch_size is None else math.ceil(m / start.batch_size)
         epochs = int(np.clip(math.ceil(START_UPDATES / batches), 10, 300))
@@ -272,7 +273,7 @@ class _Recipe:
                 )  # fmt: skip
                 break
             choice = choose(current, outcomes, self.judge, bias_limit)
-            rows = [_row(o, o is choice, _note(o, self.judge, bias_limit, phase)) for o in outcomes]
+            rows = [_row(o, o is choice, note(o, self.judge, bias_limit, phase)) for o in outcomes]
             if choice is None:
                 self.note(
                     phase, f"tried {len(outcomes)} {phase} remedies; none helped enough",
@@ -313,86 +314,6 @@ def _starting_candidate(problem: Problem) -> Candidate:
     return Candidate(hidden=(width,), batch_size=64 if m > 128 else None, epochs=100)
 
 
-def _bias_candidates(c: Candidate, problem: Problem) -> list[Candidate]:
-    wider = tuple(min(2 * n, 1024) for n in c.hidden)
-    options = []
-    if wider != c.hidden:
-        options.append(
-            c.but(f"bigger network: hidden {list(c.hidden)} → {list(wider)}", hidden=wider)
-        )
-    if len(c.hidden) < 6:
-        deeper = (*c.hidden, c.hidden[-1])
-        options.append(
-            c.but(f"deeper network: hidden {list(c.hidden)} → {list(deeper)}", hidden=deeper)
-        )
-    options.append(c.but(f"train longer: {c.epochs} → {2 * c.epochs} epochs", epochs=2 * c.epochs))
-    if c.optimizer != "adam":
-        options.append(c.but("Adam instead of momentum", optimizer="adam", learning_rate=0.01))
-    # A larger leap as well: when the bias is far above Bayes error, one doubling may not show.
-    leap = tuple(min(4 * n, 1024) for n in c.hidden)
-    leap = (*leap, leap[-1]) if len(leap) < 6 else leap
-    options.append(
-        c.but(
-            f"much bigger and longer: hidden {list(c.hidden)} → {list(leap)}, Adam, "
-            f"{2 * c.epochs} epochs",
-            hidden=leap,
-            optimizer="adam",
-            learning_rate=0.01 if c.optimizer != "adam" else c.learning_rate,
-            epochs=2 * c.epochs,
-        )
-    )
-    return options
-
-
-def _variance_candidates(c: Candidate, problem: Problem) -> list[Candidate]:
-    m = len(problem.y_train)
-    options = []
-    lambdas = [m * f for f in (3e-4, 3e-3, 3e-2)] if c.l2 == 0 else [c.l2 / 3, c.l2 * 3]
-    options += [c.but(f"L2 regularization λ={lam:.3g}", l2=float(f"{lam:.3g}")) for lam in lambdas]
-    keeps = (
-        [0.9, 0.7]
-        if c.keep_prob == 1
-        else [k for k in (c.keep_prob - 0.1, c.keep_prob + 0.1) if 0.5 <= k < 1]
-    )
-    options += [c.but(f"dropout keep_prob={k:.2g}", keep_prob=round(k, 2)) for k in keeps]
-    if problem.image_shape is not None and not c.augment:
-        options.append(c.but("data augmentation (rotations, crops)", augment=True))
-    if not c.early_stopping:
-        options.append(c.but("early stopping on the dev loss", early_stopping=True))
-    return options
-
-
-def _lower_bias(
-    current: Outcome, outcomes: list[Outcome], judge: Judge, bias_limit: float
-) -> Outcome | None:
-    """The candidate with the lowest training error, if it cuts the avoidable bias by 10%."""
-    ok = [o for o in outcomes if o.ok]
-    if not ok:
-        return None
-    best = min(ok, key=lambda o: (o.train["error"], o.dev["error"]))
-    now, then = judge(best).avoidable_bias, judge(current).avoidable_bias
-    return best if now <= 0.9 * then and then - now > 1e-3 else None
-
-
-def _lower_dev(
-    current: Outcome, outcomes: list[Outcome], judge: Judge, bias_limit: float
-) -> Outcome | None:
-    """The candidate with the lowest dev error, among those keeping the bias already won."""
-    ok = [o for o in outcomes if o.ok and judge(o).avoidable_bias <= bias_limit]
-    if not ok:
-        return None
-    best = min(ok, key=lambda o: (o.dev["error"], o.dev["loss"]))
-    return best if best.dev["error"] < current.dev["error"] - 1e-9 else None
-
-
-def _note(outcome: Outcome, judge: Judge, bias_limit: float, phase: str) -> str:
-    if not outcome.ok:
-        return "diverged"
-    if phase == "variance" and judge(outcome).avoidable_bias > bias_limit:
-        return "rejected: gives back the bias already won"
-    return ""
-
-
 def _row(outcome: Outcome, chosen: bool, note: str = "") -> dict[str, Any]:
     return {
         "change": outcome.candidate.change,
@@ -408,48 +329,3 @@ def _row(outcome: Outcome, chosen: bool, note: str = "") -> dict[str, Any]:
 
 def _errors(outcome: Outcome) -> str:
     return f"train {100 * outcome.train['error']:.2f}%, dev {100 * outcome.dev['error']:.2f}%"
-
-
-class _Estimator:
-    """Seconds a round of candidates will take, from each setting's measured time per epoch.
-
-    A setting not seen before is probed: two epochs, timed by the training loop itself.
-    """
-
-    def __init__(self, trainer: Trainer) -> None:
-        self.trainer = trainer
-        self.per_epoch: dict[tuple[Any, ...], float] = {}
-
-    @staticmethod
-    def _key(c: Candidate) -> tuple[Any, ...]:
-        return (c.hidden, c.optimizer, c.batch_size, c.keep_prob < 1, c.augment)
-
-    def epoch_seconds(self, c: Candidate) -> float:
-        key = self._key(c)
-        if key not in self.per_epoch:
-            probe = self.trainer.train([c.but("probe", epochs=2, early_stopping=False)])[0]
-            seconds = [row["seconds"] for row in probe.history["rows"]]
-            self.per_epoch[key] = float(np.mean(seconds)) if seconds else probe.seconds
-        return self.per_epoch[key]
-
-    def seconds(self, c: Candidate) -> float:
-        """A training's estimated time: its epochs at the measured pace, plus set-up."""
-        return 1.2 * self.epoch_seconds(c) * c.epochs + 0.1
-
-    def round(self, candidates: list[Candidate]) -> float:
-        waves = math.ceil(len(candidates) / self.trainer.jobs)
-        return waves * max(self.seconds(c) for c in candidates)
-
-    def fitting(self, candidates: list[Candidate], left: float) -> list[Candidate]:
-        """The candidates, or the cheapest that fit in ``left`` seconds (none: skip the step)."""
-        chosen = list(candidates)
-        while chosen and self.round(chosen) > left:
-            chosen.remove(max(chosen, key=self.seconds))
-        return chosen
-
-    def learn(self, outcomes: list[Outcome]) -> None:
-        """Replace estimates by what the trainings measured."""
-        for o in outcomes:
-            seconds = [row["seconds"] for row in o.history["rows"]]
-            if seconds:
-                self.per_epoch[self._key(o.candidate)] = float(np.mean(seconds))
