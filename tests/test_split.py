@@ -221,3 +221,10 @@ def test_images_split_like_rows():
     assert result.train.X.shape == (60, 4, 4)
     assert result.train.X.dtype == np.float32
     assert np.array_equal(result.dev.X, images[result.indices["dev"]])
+
+
+def test_tiny_stratified_data_gets_one_example_of_each_class_per_part():
+    y = np.array([0, 1, 0, 1, 0, 1])
+    result = split(np.zeros((6, 1)), y, seed=0)
+    assert result.sizes() == {"train": 2, "dev": 2, "test": 2}  # not 4/1/1, which loses a class
+    assert all(sorted(part.y) == [0, 1] for part in (result.train, result.dev, result.test))

@@ -97,7 +97,9 @@ def split(
     group in one part, so that near-duplicates (the same patient, photographer, session) cannot
     leak from train into dev or test.
 
-    A part that would be empty, or a class missing from dev or test, is a ``ValueError``.
+    A part that would be empty, or a class missing from dev or test, is a ``ValueError`` —
+    except that on tiny data the default rule raises dev and test to one example per class when
+    that leaves as many for training (6 examples of 2 classes: 2/2/2, not 4/1/1).
     """
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim == 0 or y.ndim != 1 or len(X) != len(y):
@@ -107,8 +109,10 @@ def split(
         )
     n = len(y)
     rng = np.random.default_rng(seed)
-    n_dev, n_test, rule = _sizes(n, dev, test, max_eval_size)
     classes = y.dtype.kind in "biuUSO"
+    # On tiny data the default rule gives each part at least one example of every class.
+    n_classes = len(np.unique(y)) if classes and groups is None and stratify is not False else 1
+    n_dev, n_test, rule = _sizes(n, dev, test, max_eval_size, at_least=n_classes)
     if groups is not None:
         if stratify:
             raise ValueError(
@@ -142,10 +146,14 @@ def split(
     )
 
 
-def _sizes(n: int, dev: float | None, test: float | None, cap: int) -> tuple[int, int, str]:
+def _sizes(
+    n: int, dev: float | None, test: float | None, cap: int, *, at_least: int = 1
+) -> tuple[int, int, str]:
     if isinstance(cap, bool) or not isinstance(cap, Integral) or cap < 1:
         raise ValueError(f"max_eval_size must be an integer >= 1; got {cap!r}")
     default = min(round(EVAL_FRACTION * n), int(cap))
+    if default < at_least <= n // 3:  # a stratified part needs one example of each class
+        default = at_least
     n_dev = default if dev is None else _size("dev", dev, n, allow_zero=False)
     n_test = default if test is None else _size("test", test, n, allow_zero=True)
     if dev is None and test is None:
