@@ -1,0 +1,336 @@
+"""scikit-learn estimators: :class:`NetClassifier` and :class:`NetRegressor` around the MLP.
+
+They make the textbook network usable wherever scikit-learn expects an estimator —
+``Pipeline``, ``GridSearchCV``, ``cross_val_score``, ``learning_curve``,
+``DecisionBoundaryDisplay`` — and pass ``sklearn.utils.estimator_checks``. Following
+scikit-learn's conventions, ``__init__`` only stores the options as given; they are checked in
+``fit``, mostly by the same code that checks them for :class:`~dlrecipe.train.model.MLP` and
+:func:`~dlrecipe.train.loop.fit`, so the messages are the same.
+
+The network itself is ``model_``, an ordinary :class:`~dlrecipe.train.model.MLP` in the
+textbook's notation; ``history_`` is the :class:`~dlrecipe.train.history.History` of its
+training.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .nn import network
+from .nn.inputs import check_dtype
+from .train.early_stopping import EarlyStopping
+from .train.loop import fit as fit_loop
+from .train.model import MLP
+
+DEFAULT_BATCH_SIZE = 64
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def check_random_state(random_state: object) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from an int (a fresh one, seeded), a Generator (itself, as
+    is) or None (fresh entropy). The global random state is never used."""
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, int | np.integer) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"random_state must be >= 0; got random_state={random_state!r}")
+        return np.random.default_rng(int(random_state))
+    raise ValueError(
+        "random_state must be None, an int or a numpy.random.Generator; "
+        f"got {type(random_state).__name__} {random_state!r}. Use np.random.default_rng(seed)"
+    )
+
+
+class _NetEstimator(BaseEstimator):
+    """The options and the fit shared by the classifier and the regressor.
+
+    Parameters
+    ----------
+    hidden_layer_sizes
+        Units per hidden layer, ``(n[1], …, n[L-1])``; ``(16,)`` is one hidden layer of 16.
+        An empty tuple gives no hidden layer (logistic or linear regression).
+    hidden_activation
+        ``"relu"``, ``"leaky_relu"``, ``"tanh"``, ``"sigmoid"`` or ``"linear"``.
+    init
+        How to draw the weights: ``"he"``, ``"xavier"``, ``"glorot"``, ``"random"``,
+        ``"zeros"`` (optionally with ``"_uniform"``) or anything ``MLP(init=…)`` accepts.
+    l2, l1
+        The textbook's λ of the L2 penalty ``(λ/2m) Σ ||W[l]||²`` and of the L1 penalty.
+    keep_prob
+        The probability to *keep* a unit under inverted dropout (1.0 = no dropout; Keras and
+        PyTorch take the drop rate ``1 - keep_prob`` instead). A number applies to every hidden
+        layer; a sequence of ``L`` numbers sets layers ``0 … L-1``, the input layer included.
+    optimizer
+        ``"gd"``, ``"momentum"``, ``"rmsprop"``, ``"adam"`` or an optimizer from
+        :mod:`dlrecipe.nn.optimizers` (copied for every fit, so fits never share its state).
+    learning_rate
+        The step size α.
+    epochs
+        Passes over the training data (fewer with early stopping; see ``n_iter_``).
+    batch_size
+        The mini-batch size. None means ``min(64, n_train)``: mini-batches of 64, or batch
+        gradient descent on fewer examples. A size at or above the number of training
+        examples means batch gradient descent (one step per epoch) — so a fixed size also
+        works on the smaller folds of cross-validation.
+    early_stopping
+        Hold out ``validation_fraction`` of the training data (stratified by class for the
+        classifier) and stop after ``patience`` epochs without a lower loss on it; the model
+        keeps the weights of its best epoch.
+    patience
+        Epochs in a row without improvement that stop training (with ``early_stopping``).
+    validation_fraction
+        The share of the training data held out for early stopping, in (0, 1).
+    normalize
+        Standardize the inputs with μ and σ of the training data (kept in ``model_``).
+    dtype
+        ``"float64"`` or ``"float32"``: the network's parameters and computations.
+    random_state
+        An int, a ``numpy.random.Generator`` or None (fresh entropy). It draws the initial
+        weights, the mini-batches, the dropout masks and the early-stopping hold-out; the
+        same int gives the same fitted model. A Generator is used as is and advances.
+
+    Attributes
+    ----------
+    model_
+        The fitted :class:`~dlrecipe.train.model.MLP`.
+    history_
+        Its :class:`~dlrecipe.train.history.History`: ``cost``, ``loss``, ``error`` per epoch,
+        and ``dev_loss``, … on the hold-out with ``early_stopping``.
+    n_iter_
+        The number of epochs run.
+    n_features_in_, feature_names_in_
+        The number of input features and, when ``X`` had string column names, those names.
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes: Sequence[int] = (16,),
+        hidden_activation: str = "relu",
+        init: Any = "he",
+        l2: float = 0.0,
+        l1: float = 0.0,
+        keep_prob: float | Sequence[float] = 1.0,
+        optimizer: Any = "adam",
+        learning_rate: float = 0.01,
+        epochs: int = 200,
+        batch_size: int | None = None,
+        early_stopping: bool = False,
+        patience: int = 10,
+        validation_fraction: float = 0.1,
+        normalize: bool = True,
+        dtype: str = "float64",
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.hidden_activation = hidden_activation
+        self.init = init
+        self.l2 = l2
+        self.l1 = l1
+        self.keep_prob = keep_prob
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.normalize = normalize
+        self.dtype = dtype
+        self.random_state = random_state
+
+    def _fit_network(
+        self, X: np.ndarray, y: np.ndarray, output: tuple[str, int], *, stratify: bool
+    ) -> None:
+        """Build ``model_`` with ``output = (activation, n[L])`` and train it on encoded ``y``."""
+        hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        for name in ("early_stopping", "normalize"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
+        rng = check_random_state(self.random_state)
+        self.model_ = MLP(
+            (X.shape[1], *hidden, output[1]),
+            hidden_activation=self.hidden_activation,
+            output_activation=output[0],
+            init=self.init,
+            l2=self.l2,
+            l1=self.l1,
+            keep_prob=self.keep_prob,
+            seed=rng,
+            dtype=check_dtype(self.dtype),
+        )
+        dev = None
+        callbacks = []
+        if self.early_stopping:
+            X, y, dev = _hold_out(X, y, self.validation_fraction, stratify=stratify, rng=rng)
+            callbacks.append(EarlyStopping(patience=self.patience))
+        optimizer = (
+            self.optimizer if isinstance(self.optimizer, str) else copy.deepcopy(self.optimizer)
+        )
+        self.history_ = fit_loop(
+            self.model_,
+            X,
+            y,
+            epochs=self.epochs,
+            learning_rate=self.learning_rate,
+            optimizer=optimizer,
+            batch_size=_batch_size(self.batch_size, len(X)),
+            dev=dev,
+            callbacks=callbacks,
+            normalize=bool(self.normalize),
+            progress=False,
+        )
+        self.n_iter_ = len(self.history_)
+
+    def _logits(self, X: ArrayLike) -> np.ndarray:
+        """``Z[L]``, ``(n[L], n_samples)``, of checked ``X``; dropout is off."""
+        X = self._check_X(X)
+        A0 = self.model_.columns(X)
+        last = network.forward(self.model_.params, A0, self.model_.spec)[-1]
+        return last.Z
+
+    def _check_X(self, X: ArrayLike) -> np.ndarray:
+        """``X`` checked against the fit: fitted, finite, as many features (and their names)."""
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+
+
+class NetClassifier(ClassifierMixin, _NetEstimator):
+    """A textbook MLP classifier with scikit-learn's interface (see ``_NetEstimator``'s options).
+
+    Labels may be of any type (strings, ints, …); ``classes_`` holds them sorted, and the
+    network learns their positions in ``classes_``. Two classes give one sigmoid output unit
+    (binary cross-entropy), more give a softmax layer (categorical cross-entropy).
+    ``predict_proba`` has one column per class, in ``classes_`` order.
+
+    Attributes (besides the shared ones): ``classes_`` (n_classes,).
+    """
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> NetClassifier:
+        """Train on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
+        X_checked, y_checked = validate_data(self, X, y, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        check_classification_targets(y_checked)
+        self.classes_, labels = np.unique(y_checked, return_inverse=True)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                f"a classifier needs examples of at least two classes; y holds one class "
+                f"({self.classes_[0]!r})"
+            )
+        output = ("sigmoid", 1) if n_classes == 2 else ("softmax", n_classes)
+        self._fit_network(X_checked, labels.astype(np.int64), output, stratify=True)
+        self.model_.classes = tuple(str(label) for label in self.classes_)
+        return self
+
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
+        """The output layer's ``Z[L]``: ``(n_samples,)`` for two classes (> 0 means
+        ``classes_[1]``), ``(n_samples, n_classes)`` for more."""
+        Z = self._logits(X)
+        return Z[0].copy() if Z.shape[0] == 1 else Z.T.copy()
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities ``(n_samples, n_classes)``, columns in ``classes_`` order."""
+        X = self._check_X(X)  # first: before fit there is no model_
+        return self.model_.predict_proba(X)
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """The most probable label of each example, ``(n_samples,)``, from ``classes_``."""
+        X = self._check_X(X)  # first: before fit there is no model_
+        return self.classes_[self.model_.predict(X)]
+
+
+class NetRegressor(RegressorMixin, _NetEstimator):
+    """A textbook MLP regressor with scikit-learn's interface (see ``_NetEstimator``'s options).
+
+    The output layer is linear with one unit per target (squared-error loss); ``y`` may be
+    ``(n_samples,)`` or ``(n_samples, n_targets)``. The targets are not rescaled: on targets
+    far from unit scale, standardize them (e.g. ``TransformedTargetRegressor``).
+    """
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> NetRegressor:
+        """Train on ``X`` (n_samples, n_features) and targets ``y``, 1-D or 2-D."""
+        X_checked, y_checked = validate_data(
+            self, X, y, dtype=FLOAT_DTYPES, ensure_min_samples=2, multi_output=True, y_numeric=True
+        )
+        targets = y_checked.astype(np.float64, copy=False)
+        n_outputs = 1 if targets.ndim == 1 else targets.shape[1]
+        self._fit_network(X_checked, targets, ("linear", n_outputs), stratify=False)
+        return self
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predicted values: ``(n_samples,)`` for one target, ``(n_samples, n_targets)`` else."""
+        X = self._check_X(X)  # first: before fit there is no model_
+        return self.model_.predict(X)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+# --- option checks and the early-stopping hold-out ------------------------------------------
+def _check_hidden_layer_sizes(sizes: object) -> tuple[int, ...]:
+    if isinstance(sizes, int | np.integer) and not isinstance(sizes, bool):
+        sizes = (sizes,)
+    if not isinstance(sizes, Sequence | np.ndarray) or isinstance(sizes, str):
+        raise ValueError(
+            f"hidden_layer_sizes must be a tuple of unit counts such as (16,) or (32, 16); "
+            f"got {sizes!r}"
+        )
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ValueError(
+                f"hidden_layer_sizes must hold integers >= 1; got hidden_layer_sizes={sizes!r}"
+            )
+    return tuple(int(n) for n in sizes)
+
+
+def _batch_size(batch_size: object, n_train: int) -> int:
+    """The mini-batch size for ``n_train`` examples: None means 64; at most ``n_train``."""
+    if batch_size is None:
+        batch_size = DEFAULT_BATCH_SIZE
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int | np.integer)
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"batch_size must be None (mini-batches of {DEFAULT_BATCH_SIZE}) or an integer >= 1; "
+            f"got batch_size={batch_size!r}"
+        )
+    return min(int(batch_size), n_train)
+
+
+def _hold_out(
+    X: np.ndarray,
+    y: np.ndarray,
+    fraction: object,
+    *,
+    stratify: bool,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """``X_train, y_train, (X_dev, y_dev)``: ``fraction`` of the examples held out."""
+    if (
+        isinstance(fraction, bool)
+        or not isinstance(fraction, int | float | np.integer | np.floating)
+        or not (math.isfinite(fraction) and 0 < fraction < 1)
+    ):
+        raise ValueError(
+            f"validation_fraction must be a number in (0, 1); got validation_fraction={fraction!r}"
+        )
+    # scikit-learn's splitter takes no Generator; a seed drawn from ours keeps it reproducible.
+    seed = int(rng.integers(2**32))
+    X_train, X_dev, y_train, y_dev = train_test_split(
+        X, y, test_size=float(fraction), stratify=y if stratify else None, random_state=seed
+    )
+    return X_train, y_train, (X_dev, y_dev)
