@@ -45,7 +45,10 @@ def test_no_arguments_prints_help_to_out(capsys):
 def test_demo_list():
     code, printed, _ = run("demo", "--list")
     assert code == 0
-    assert printed.split()[0] == "gradcheck"
+    from dlrecipe.demos import DEMOS
+
+    names = [line.split()[0] for line in printed.splitlines()]
+    assert names == sorted(DEMOS)  # one line per demo, in order
     assert "planted bug" in printed
 
 

@@ -20,14 +20,16 @@ correct example sits at 1.19e-7: with ε = 1e-6 or 1e-8 it moves as 1/ε, as noi
 the difference is broken down per parameter, with the worst components located as
 ``(name, row, column)``, so a bug in ``db1`` shows as ``b1``.
 
-Everything is computed in float64, whatever the model's dtype.
+Everything is computed in float64, whatever the model's dtype. A model's J(θ ± εe_i) are not
+computed one forward pass at a time but in batches of perturbations carried through the layers
+after the perturbed one (:mod:`dlrecipe.check.fast`); each is still a complete J, equal to a
+forward pass's to rounding. :func:`gradient_check_function` stays the generic loop.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from numbers import Real
 
 import numpy as np
@@ -36,6 +38,7 @@ from numpy.typing import ArrayLike
 from ..nn import network
 from ..nn.parameters import ParameterIndex, gradients_to_vector
 from ..train.model import MLP
+from .fast import PerturbedCosts
 from .result import Component, GradientCheckResult, classify, relative_difference
 
 UNIT_ROUNDOFF = float(np.finfo(np.float64).eps)
@@ -86,45 +89,9 @@ def gradient_check(
     J, _ = network.cost(params, base[-1].Z, Y, spec)
     index = ParameterIndex.of(params)
     analytic = gradients_to_vector(network.backward(params, base, Y, spec), index)
-    owner = index.owner()
-    layer_of = np.array([int(name[1:]) for name in index.names])[owner]
-    offsets = index.offsets()
-
-    @contextmanager
-    def perturbed(i: int, delta: float) -> Iterator[None]:
-        flat = params[index.names[owner[i]]].reshape(-1)  # a view: copy() made them contiguous
-        position = i - offsets[owner[i]]
-        old = flat[position]
-        flat[position] = old + delta
-        try:
-            yield
-        finally:
-            flat[position] = old
-
-    def forward_from_changed_layer(i: int) -> list[network.LayerCache]:
-        # Only layers l … L change when a parameter of layer l does: start from the cached A[l-1].
-        l = layer_of[i]
-        return network.forward(params, base[l - 1].A_prev, spec, first_layer=l)
-
-    def cost_at(i: int, delta: float) -> float:
-        with perturbed(i, delta):
-            return network.cost(params, forward_from_changed_layer(i)[-1].Z, Y, spec)[0]
-
-    def crosses_kink(i: int, epsilon: float) -> bool:
-        if not spec.hidden.has_kink:
-            return False
-        with perturbed(i, epsilon):
-            plus = forward_from_changed_layer(i)
-        with perturbed(i, -epsilon):
-            minus = forward_from_changed_layer(i)
-        hidden = slice(0, len(plus) - 1)  # the output layer has no kink
-        return any(
-            not np.array_equal(p.Z > 0, q.Z > 0)
-            for p, q in zip(plus[hidden], minus[hidden], strict=True)
-        )
-
+    perturbed = PerturbedCosts(params, spec, base, Y, index)
     return _check(
-        cost_at,
+        perturbed.quotients,
         analytic,
         J,
         index,
@@ -132,7 +99,7 @@ def gradient_check(
         sample=sample,
         parameters=parameters,
         seed=seed,
-        crosses_kink=crosses_kink,
+        crosses_kink=perturbed.crosses_kink,
     )
 
 
@@ -178,8 +145,11 @@ def gradient_check_function(
         finally:
             theta[i] = old
 
+    def quotients(components: np.ndarray, step: float) -> np.ndarray:
+        return np.array([(cost_at(i, step) - cost_at(i, -step)) / (2 * step) for i in components])
+
     return _check(
-        cost_at,
+        quotients,
         analytic,
         J,
         index,
@@ -228,8 +198,14 @@ def _choose_components(
     return np.concatenate(chosen)
 
 
+# quotients(components, ε) -> the two-sided difference quotients of those components of θ;
+# crosses_kink(components, ε) -> whether ±ε on each moves a ReLU input across 0.
+Quotients = Callable[[np.ndarray, float], np.ndarray]
+KinkTest = Callable[[np.ndarray, float], np.ndarray]
+
+
 def _check(
-    cost_at: Callable[[int, float], float],
+    quotients: Quotients,
     analytic_all: np.ndarray,
     J: float,
     index: ParameterIndex,
@@ -238,18 +214,16 @@ def _check(
     sample: int | None,
     parameters: Iterable[str] | None,
     seed: int | np.random.Generator | None,
-    crosses_kink: Callable[[int, float], bool] | None,
+    crosses_kink: KinkTest | None,
 ) -> GradientCheckResult:
     if isinstance(epsilon, bool) or not isinstance(epsilon, Real) or not 0 < epsilon < math.inf:
         raise ValueError(f"epsilon must be a finite number > 0 (typically 1e-7); got {epsilon!r}")
     epsilon = float(epsilon)
     components = _choose_components(index, sample, parameters, seed)
-    numerical = np.array(
-        [(cost_at(i, epsilon) - cost_at(i, -epsilon)) / (2 * epsilon) for i in components]
-    )
+    numerical = quotients(components, epsilon)
     analytic = analytic_all[components]
     noise = _quotient_noise(
-        cost_at, components, numerical, J, epsilon, np.random.default_rng(seed), crosses_kink
+        quotients, components, numerical, J, epsilon, np.random.default_rng(seed), crosses_kink
     )
 
     def floor(a: np.ndarray, n: np.ndarray) -> float:
@@ -268,11 +242,21 @@ def _check(
     noise_floor = floor(analytic, numerical)
     verdict = classify(difference, noise_floor)
 
-    worst = []
-    for k in np.argsort(-np.abs(numerical - analytic), kind="stable")[:N_WORST]:
-        i = int(components[k])
-        kink = None if crosses_kink is None else crosses_kink(i, epsilon)
-        worst.append(Component(*index.locate(i), float(analytic[k]), float(numerical[k]), kink))
+    largest = np.argsort(-np.abs(numerical - analytic), kind="stable")[:N_WORST]
+    kinks = (
+        [None] * largest.size
+        if crosses_kink is None
+        else crosses_kink(components[largest], epsilon)
+    )
+    worst = [
+        Component(
+            *index.locate(int(components[k])),
+            float(analytic[k]),
+            float(numerical[k]),
+            None if kink is None else bool(kink),
+        )
+        for k, kink in zip(largest, kinks, strict=True)
+    ]
 
     return GradientCheckResult(
         difference=difference,
@@ -295,13 +279,13 @@ def _check(
 
 
 def _quotient_noise(
-    cost_at: Callable[[int, float], float],
+    quotients: Quotients,
     components: np.ndarray,
     numerical: np.ndarray,
     J: float,
     epsilon: float,
     rng: np.random.Generator,
-    crosses_kink: Callable[[int, float], bool] | None,
+    crosses_kink: KinkTest | None,
 ) -> float:
     """Root-mean-square rounding noise of one difference quotient at step ``epsilon``.
 
@@ -315,13 +299,10 @@ def _quotient_noise(
     """
     probes = rng.choice(components.size, size=min(N_NOISE_PROBES, components.size), replace=False)
     other = NOISE_PROBE_STEP * epsilon
-    gaps = []
-    for k in probes:
-        i = int(components[k])
-        if crosses_kink is not None and crosses_kink(i, other):
-            continue
-        gaps.append(numerical[k] - (cost_at(i, other) - cost_at(i, -other)) / (2 * other))
-    if not gaps:  # every probe crossed a kink: fall back on the rounding of J itself
+    if crosses_kink is not None:
+        probes = probes[~crosses_kink(components[probes], other)]
+    gaps = numerical[probes] - quotients(components[probes], other)
+    if not gaps.size:  # every probe crossed a kink: fall back on the rounding of J itself
         return UNIT_ROUNDOFF * abs(J) / epsilon
     # E[gap²] = σ² (1 + 1/1.5²) for a quotient noise of σ at ε.
     return math.sqrt(np.mean(np.square(gaps)) / (1 + NOISE_PROBE_STEP**-2))

@@ -3,7 +3,7 @@
 Each subcommand lives in its own module, which adds its parser and the function that runs it:
 ``run`` (run.py, the automated recipe), ``train`` (train.py, settings merged in config.py),
 ``evaluate`` and ``predict`` (evaluate.py), ``gradcheck`` (gradcheck.py), ``diagnose``
-(diagnose.py), and ``demo`` here. Errors print one line —
+(diagnose.py), ``report`` and ``runs`` (report.py), and ``demo`` here. Errors print one line —
 ``dlrecipe train: error: …`` for a usage error (exit 2), ``dlrecipe: error: …`` for anything
 that failed while running (exit 1) — and ``--debug`` shows the traceback instead.
 """
@@ -18,10 +18,10 @@ from typing import NoReturn, TextIO
 
 from .. import __version__
 from ..demos import DEMOS
-from . import diagnose, evaluate, gradcheck, run, train
+from . import diagnose, evaluate, gradcheck, report, run, train
 from .common import UsageError
 
-COMMANDS = (run, train, evaluate, gradcheck, diagnose)  # each module adds its subcommand(s)
+COMMANDS = (run, train, evaluate, gradcheck, diagnose, report)  # each adds its subcommand(s)
 
 
 class Parser(argparse.ArgumentParser):

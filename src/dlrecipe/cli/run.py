@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from ..diagnosis.candidates import default_jobs
 from ..diagnosis.recipe import RecipeResult, run_recipe
+from ..report.run_report import write_run_report
 from ..train.files import save_model, write_atomic
 from ..train.history import History
 from .common import UsageError
@@ -120,9 +121,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     result.model.classes = data.classes
     folder = folder or default_folder(data.dataset.name)
     write_run(folder, result, data, args)
+    write_run_report(folder)
     print("\n" + result.log.to_text(), file=out)
     print(result.summary(), file=out)
-    print(f"run folder: {folder}", file=out)
+    print(f"run folder: {folder} (report: {folder / 'report.html'})", file=out)
     return 0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..data.split import Split, split
+from ..report.run_report import write_run_report
 from ..train.callbacks import Callback
 from ..train.early_stopping import EarlyStopping
 from ..train.files import write_atomic
@@ -125,6 +126,7 @@ def _train(
         print(f"dlrecipe: interrupted{hint}", file=err)
         return 130
     report(out, model, data, parts, history, time.perf_counter() - began, folder, settings.epochs)
+    print(f"report: {write_run_report(folder)}", file=out)
     return 0
 
 

@@ -9,17 +9,24 @@ the same descent takes a handful of steps. Both runs get the best learning rate 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
 from ..data import Standardizer
 from ..nn import network
 from ..train import MLP
+from .common import Folder, write_report
+
+if TYPE_CHECKING:
+    from ..report.page import Section
 
 RAW_LEARNING_RATES = (1e-5, 2e-5, 4e-5, 8e-5)  # larger ones diverge on the raw features
 NORMALIZED_LEARNING_RATES = (0.1, 0.3, 1.0)
-DESCRIPTION = "iterations of gradient descent to a given cost, with and without normalization"
+DESCRIPTION = (
+    "iterations of gradient descent to a given cost, and the cost's contours, with and without "
+    "normalization"
+)
 
 
 TARGETS = (0.6, 0.5, 0.4)  # the cost starts at log 2 = 0.693; the optimum is about 0.16
@@ -100,25 +107,175 @@ def compare(
     )
 
 
-def run(out: TextIO) -> int:
-    result = compare()
-    print(
+@dataclass(frozen=True, eq=False)
+class Contours:
+    """J(w1, w2) of logistic regression near its optimum (b fixed at the optimum's), on raw or
+    normalized features: the grid, the values, the optimum, a gradient-descent path from 0
+    and the condition number of J's Hessian in (w1, w2) — how elongated the contours are."""
+
+    label: str
+    w1: np.ndarray  # (k,)
+    w2: np.ndarray  # (k,)
+    J: np.ndarray  # (k, k), J[i, j] at (w1[j], w2[i])
+    optimum: np.ndarray  # (w1, w2, b)
+    path: np.ndarray  # (steps + 1, 2): (w1, w2) after each step
+    learning_rate: float
+    condition_number: float
+
+
+def _cost_and_gradient(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> tuple[float, np.ndarray]:
+    """Logistic regression's J and dJ/dθ at θ = (w1, w2, b); X (m, 2)."""
+    z = X @ theta[:2] + theta[2]
+    J = float(np.mean(np.logaddexp(0, z) - y * z))  # −y log σ(z) − (1−y) log(1−σ(z))
+    residual = 0.5 * (1 + np.tanh(0.5 * z)) - y  # σ(z) − y
+    return J, np.append(X.T @ residual, residual.sum()) / len(y)
+
+
+def _gradient_descent(X: np.ndarray, y: np.ndarray, learning_rate: float, steps: int) -> np.ndarray:
+    theta, path = np.zeros(3), [np.zeros(3)]
+    for _ in range(steps):
+        theta = theta - learning_rate * _cost_and_gradient(X, y, theta)[1]
+        path.append(theta)
+    return np.array(path)
+
+
+def cost_contours(*, seed: int = 0, resolution: int = 121) -> tuple[Contours, Contours]:
+    """The contours on normalized and on raw features; the raw optimum is the normalized one
+    mapped back (w_raw = w / σ, b_raw = b − Σ w μ / σ), so both show the same classifier."""
+    X, y = scaled_features(seed=seed)
+    standardizer = Standardizer().fit(X)
+    X_normalized = standardizer.transform(X)
+    assert standardizer.mean is not None
+    assert standardizer.std is not None
+    mean, std = standardizer.mean, standardizer.std
+    best = _gradient_descent(X_normalized, y, 1.0, 3000)[-1]
+    optima = {
+        "normalized": best,
+        "raw": np.append(best[:2] / std, best[2] - np.sum(best[:2] * mean / std)),
+    }
+    settings = {"normalized": (X_normalized, 1.0, 20), "raw": (X, 8e-5, 2000)}
+    results = []
+    for label, (data, learning_rate, steps) in settings.items():
+        optimum = optima[label]
+        half = 1.5 * np.abs(optimum[:2]).max()
+        w1 = np.linspace(optimum[0] - half, optimum[0] + half, resolution)
+        w2 = np.linspace(optimum[1] - half, optimum[1] + half, resolution)
+        J = np.array(
+            [[_cost_and_gradient(data, y, np.array([a, b, optimum[2]]))[0] for a in w1] for b in w2]
+        )
+        p = 0.5 * (1 + np.tanh(0.5 * (data @ optimum[:2] + optimum[2])))
+        hessian = (data * (p * (1 - p))[:, None]).T @ data / len(y)
+        eigenvalues = np.linalg.eigvalsh(hessian)
+        path = _gradient_descent(data, y, learning_rate, steps)[:, :2]
+        results.append(
+            Contours(
+                label,
+                w1,
+                w2,
+                J,
+                optimum,
+                path,
+                learning_rate,
+                float(eigenvalues[-1] / eigenvalues[0]),
+            )
+        )
+    return results[0], results[1]
+
+
+@dataclass(frozen=True, eq=False)
+class NormalizationDemo:
+    comparison: Comparison
+    contours: tuple[Contours, Contours]  # normalized, raw
+
+
+def compute() -> NormalizationDemo:
+    return NormalizationDemo(compare(), cost_contours())
+
+
+def summary(result: NormalizationDemo) -> str:
+    comparison = result.comparison
+    lines = [
         "Logistic regression by batch gradient descent on 300 examples with x1 in [1, 1000] and "
         "x2 in [0, 1]. Iterations until the cost J reaches a target, with the best learning rate "
-        f"of {NORMALIZED_LEARNING_RATES} (normalized) and {RAW_LEARNING_RATES} (raw):\n",
-        file=out,
-    )
-    print(f"{'target J':>9} {'normalized':>12} {'raw':>12} {'raw / normalized':>18}", file=out)
-    ratios = []
-    for target in result.normalized:
-        ratio, bound = result.ratio(target)
-        ratios.append(ratio)
-        raw = result.raw[target][0]
-        raw_text = f"{raw:,}" if raw is not None else f"> {result.max_iterations:,}"
+        f"of {NORMALIZED_LEARNING_RATES} (normalized) and {RAW_LEARNING_RATES} (raw):",
+        "",
+        f"{'target J':>9} {'normalized':>12} {'raw':>12} {'raw / normalized':>18}",
+    ]
+    for target in comparison.normalized:
+        ratio, bound = comparison.ratio(target)
+        reached = comparison.raw[target][0]
+        raw_text = f"{reached:,}" if reached is not None else f"> {comparison.max_iterations:,}"
         ratio_text = f"{'>= ' if bound else ''}{ratio:,.0f}×"
-        print(
-            f"{target:>9} {result.normalized[target][0]!s:>12} {raw_text:>12} {ratio_text:>18}",
-            file=out,
+        lines.append(
+            f"{target:>9} {comparison.normalized[target][0]!s:>12} {raw_text:>12} {ratio_text:>18}"
         )
-    print("\nNormalize inputs with statistics of the training data: (x - μ) / σ.", file=out)
-    return 0 if min(ratios) > 10 else 1
+    normalized, raw = result.contours
+    lines += [
+        "",
+        "The shape of J in (w1, w2): the condition number of its Hessian (the ratio of the "
+        f"steepest to the flattest curvature) is {raw.condition_number:,.0f} on the raw "
+        f"features and {normalized.condition_number:.1f} after normalization — long thin "
+        "ellipses against far rounder contours.",
+        "",
+        "Normalize inputs with statistics of the training data: (x - μ) / σ.",
+    ]
+    return "\n".join(lines)
+
+
+def claims_hold(result: NormalizationDemo) -> bool:
+    normalized, raw = result.contours
+    ratios = [result.comparison.ratio(target)[0] for target in result.comparison.normalized]
+    return min(ratios) > 10 and raw.condition_number > 1e4 * normalized.condition_number
+
+
+def sections(result: NormalizationDemo) -> list[Section]:
+    from ..report import figures
+    from ..report.page import Section
+
+    figure = figures.new_figure(2, width=9.0, height=4.4)
+    for axes, contours in zip(figure.axes, result.contours, strict=True):
+        J_min = contours.J.min()
+        levels = J_min + (contours.J.max() - J_min) * np.geomspace(1e-3, 1, 12)
+        axes.contour(contours.w1, contours.w2, contours.J, levels=levels, cmap="viridis")
+        axes.plot(
+            *contours.path.T,
+            color="C3",
+            marker=".",
+            markersize=3,
+            linewidth=1,
+            label=f"gradient descent, α = {contours.learning_rate:g}",
+        )
+        axes.plot(*contours.optimum[:2], "k*", markersize=10, label="optimum")
+        axes.set(
+            xlabel="w1",
+            ylabel="w2",
+            aspect="equal",
+            title=f"{contours.label} (condition number {contours.condition_number:,.3g})",
+            xlim=(contours.w1[0], contours.w1[-1]),
+            ylim=(contours.w2[0], contours.w2[-1]),
+        )
+        axes.legend(fontsize="small", loc="lower left")
+    return [
+        Section("Summary", summary(result), preformatted=True),
+        Section(
+            "Cost contours",
+            "J(w1, w2) around the optimum, b fixed, the same window size on both axes. On raw "
+            "features J is a thousand times steeper along w1 than along w2: gradient descent "
+            f"({len(result.contours[1].path) - 1:,} steps) creeps down the valley, while on "
+            f"normalized features {len(result.contours[0].path) - 1} steps head for the centre.",
+            figures=[figure],
+        ),
+    ]
+
+
+def run(out: TextIO, *, folder: Folder = None) -> int:
+    result = compute()
+    print(summary(result), file=out)
+    write_report(
+        folder,
+        out,
+        title="Normalizing inputs",
+        subtitle=DESCRIPTION,
+        sections=lambda: sections(result),
+    )
+    return 0 if claims_hold(result) else 1

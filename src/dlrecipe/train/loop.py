@@ -24,8 +24,7 @@ from ..nn import network
 from ..nn.metrics import error_rate
 from ..nn.optimizers import Optimizer, get_optimizer
 from ..nn.schedules import get_schedule
-from ..validation import check_matrix
-from .batches import TrainingData
+from .batches import TrainingData, streamed, streamed_standardizer, training_matrix
 from .callbacks import Callback
 from .checkpoint import Checkpoint, RunDirectory, data_fingerprint
 from .guard import DivergenceGuard
@@ -54,6 +53,9 @@ def fit(
     progress: bool | None = None,
 ) -> History:
     """Train ``model`` on ``X`` (n_samples, n_features) and ``y`` (n_samples,).
+
+    ``X`` may be memory-mapped (``np.load(path, mmap_mode="r")``): it is then streamed, never
+    loaded or copied whole (see :mod:`dlrecipe.train.batches`; use a ``batch_size``).
 
     Parameters
     ----------
@@ -88,7 +90,7 @@ def fit(
     Returns the :class:`History`. Raises :class:`~dlrecipe.train.guard.TrainingDiverged` when
     the cost explodes (the model then keeps its best weights).
     """
-    X = check_matrix(X)
+    X = training_matrix(X)  # a memory map stays one: see batches.streamed
     folder = resume if resume is not None else run_dir
     run = RunDirectory(folder) if folder is not None else None
     fingerprint = data_fingerprint(X, np.asarray(y)) if run is not None else ""
@@ -115,7 +117,10 @@ def fit(
             checkpoint_every=checkpoint_every,
             n_examples=len(X),
         )
-        model.standardizer = Standardizer().fit(X) if normalize else None
+        if not normalize:
+            model.standardizer = None
+        else:
+            model.standardizer = streamed_standardizer(X) if streamed(X) else Standardizer().fit(X)
         history, start = History(), 0
     opt = get_optimizer(config["optimizer"])
     if checkpoint is not None:

@@ -1,0 +1,10 @@
+"""Figures and self-contained HTML reports; matplotlib is imported only when a figure is made.
+
+``page``: :class:`Section` and :func:`write_page`, one HTML file with the figures inline.
+``figures``: one function per plot, each returning a matplotlib Figure.
+``run_report``: the report of one run folder, and the comparison of several.
+"""
+
+from .page import Section, write_page
+
+__all__ = ["Section", "write_page"]

@@ -1,0 +1,194 @@
+"""The batched gradient check against the per-component loop; the directional check and callback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dlrecipe
+from dlrecipe.check import (
+    GradientCheckCallback,
+    gradient_check_directions,
+)
+from dlrecipe.data import circles
+from dlrecipe.nn import ParameterIndex, gradients_to_vector, network, vector_to_parameters
+from textbook import buggy_backward
+
+CASES = [
+    # layer sizes, hidden, output, regularization
+    ((5, 8, 6, 4, 3), "tanh", "softmax", {}),
+    ((5, 8, 6, 3), "sigmoid", "softmax", {"l2": 0.7}),
+    ((5, 7, 6, 2), "relu", "sigmoid", {"l1": 0.4}),
+    ((5, 6, 4, 2), "leaky_relu", "linear", {"l2": 0.5, "l1": 0.3}),
+    ((5, 9, 2), "linear", "sigmoid", {"l2": 0.2}),
+    ((5, 3), "tanh", "softmax", {"l2": 0.1}),
+]
+
+
+def make_case(sizes, hidden, output, regularization, m=40, seed=0):
+    rng = np.random.default_rng(seed)
+    model = dlrecipe.MLP(
+        sizes, hidden_activation=hidden, output_activation=output, seed=seed, **regularization
+    )
+    for name, p in model.params.items():
+        if name.startswith("b"):
+            p[:] = rng.normal(scale=0.3, size=p.shape)
+    X = rng.normal(size=(m, sizes[0]))
+    if output == "softmax":
+        y = rng.integers(0, sizes[-1], size=m)
+    elif output == "sigmoid":
+        y = rng.integers(0, 2, size=(m, sizes[-1])).astype(float)
+    else:
+        y = rng.normal(size=(m, sizes[-1]))
+    return model, X, y
+
+
+def slow_check(model, X, y, **options):
+    """The generic per-component loop: one full forward pass per J(θ ± εe_i)."""
+    index = ParameterIndex.of(model.params)
+    A0, Y = model.columns(X), model.targets(y, len(X))
+
+    def cost(theta):
+        p = vector_to_parameters(theta, index)
+        return network.cost(p, network.forward(p, A0, model.spec)[-1].Z, Y, model.spec)[0]
+
+    def gradient(theta):
+        p = vector_to_parameters(theta, index)
+        grads = network.backward(p, network.forward(p, A0, model.spec), Y, model.spec)
+        return gradients_to_vector(grads, index)
+
+    theta = np.concatenate([p.ravel() for p in model.params.values()])
+    shapes = dict(zip(index.names, index.shapes, strict=True))
+    return dlrecipe.gradient_check_function(
+        cost, gradient, theta, parameter_shapes=shapes, **options
+    )
+
+
+@pytest.mark.parametrize(("sizes", "hidden", "output", "regularization"), CASES)
+def test_batched_check_equals_the_per_component_loop(sizes, hidden, output, regularization):
+    model, X, y = make_case(sizes, hidden, output, regularization)
+    fast = dlrecipe.gradient_check(model, X, y)
+    slow = slow_check(model, X, y)
+    assert np.array_equal(fast.components, slow.components)
+    gap = np.linalg.norm(fast.numerical - slow.numerical) / np.linalg.norm(slow.numerical)
+    assert gap < 1e-6
+    assert np.array_equal(fast.analytic, slow.analytic)
+    assert fast.passed
+    assert slow.passed
+    assert list(fast.per_parameter) == list(slow.per_parameter)
+    assert fast.wrong_parameters() == slow.wrong_parameters() == []
+
+
+@pytest.mark.parametrize(("sizes", "hidden", "output", "regularization"), CASES[:4])
+def test_batched_check_equals_the_loop_on_a_bug(sizes, hidden, output, regularization, monkeypatch):
+    model, X, y = make_case(sizes, hidden, output, regularization)
+    slow = slow_check(model, X, y, epsilon=1e-6)
+
+    correct = network.backward
+
+    def backward_with_bug(params, caches, Y, spec, **options):
+        grads = correct(params, caches, Y, spec, **options)
+        grads["dW2"] = grads["dW2"] * 1.01
+        return grads
+
+    monkeypatch.setattr(network, "backward", backward_with_bug)
+    fast = dlrecipe.gradient_check(model, X, y, epsilon=1e-6)
+    reference = slow_check(model, X, y, epsilon=1e-6)  # the same bug, through the loop
+    assert not fast.passed
+    assert not reference.passed
+    assert fast.difference == pytest.approx(reference.difference, rel=1e-6)
+    assert fast.verdict == reference.verdict
+    assert fast.wrong_parameters() == reference.wrong_parameters() == ["W2"]
+    for name, value in reference.per_parameter.items():
+        if name == "W2":
+            assert fast.per_parameter[name] == pytest.approx(value, rel=1e-6)
+    assert [c.name for c in fast.worst] == [c.name for c in reference.worst]
+    assert slow.passed
+
+
+def test_sampled_and_selected_components_use_the_batched_path():
+    model, X, y = make_case((5, 8, 6, 3), "tanh", "softmax", {"l2": 0.3})
+    fast = dlrecipe.gradient_check(model, X, y, sample=4, parameters=["W1", "b2"], seed=3)
+    slow = slow_check(model, X, y, sample=4, parameters=["W1", "b2"], seed=3)
+    assert np.array_equal(fast.components, slow.components)
+    assert np.allclose(fast.numerical, slow.numerical, rtol=1e-6, atol=1e-9)
+
+
+def test_large_epsilon_falls_back_to_the_exact_activation():
+    model, X, y = make_case((5, 8, 6, 3), "tanh", "softmax", {})
+    fast = dlrecipe.gradient_check(model, X, y, epsilon=1e-2)
+    slow = slow_check(model, X, y, epsilon=1e-2)
+    assert np.allclose(fast.numerical, slow.numerical, rtol=1e-9, atol=1e-12)
+
+
+# --- the directional check -----------------------------------------------------------------
+def test_directional_check_passes_on_correct_backprop():
+    for sizes, hidden, output, regularization in CASES:
+        model, X, y = make_case(sizes, hidden, output, regularization)
+        result = gradient_check_directions(model, X, y, n_directions=4, seed=1)
+        assert result.passed, (hidden, output, result)
+        assert result.n_directions == 4
+        assert result.difference < 1e-6
+
+
+def test_directional_check_fails_on_a_planted_bug(monkeypatch):
+    model, X, y = make_case((5, 8, 6, 3), "tanh", "softmax", {"l2": 0.3})
+    monkeypatch.setattr(network, "backward", buggy_backward)
+    result = gradient_check_directions(model, X, y, n_directions=3)
+    assert not result.passed
+    assert result.difference > 1e-3
+    assert "BUG" in str(result)
+
+
+def test_directional_check_validates_its_input():
+    model, X, y = make_case((5, 4, 3), "tanh", "softmax", {})
+    with pytest.raises(ValueError, match="n_directions must be a positive integer"):
+        gradient_check_directions(model, X, y, n_directions=0)
+    with pytest.raises(ValueError, match="epsilon must be a finite number"):
+        gradient_check_directions(model, X, y, epsilon=-1.0)
+    with pytest.raises(ValueError, match="dropout is on"):
+        gradient_check_directions(model.copy(keep_prob=0.5), X, y)
+
+
+# --- the callback ----------------------------------------------------------------------------
+def train(callbacks=()):
+    X, y = circles(60, noise=0.1, seed=0)
+    model = dlrecipe.MLP((2, 6, 4, 1), hidden_activation="tanh", keep_prob=0.9, seed=0)
+    model.fit(X, y, epochs=7, learning_rate=0.1, batch_size=16, callbacks=callbacks, progress=False)
+    return model, X, y
+
+
+def test_callback_records_at_every_nth_epoch_and_does_not_change_training():
+    plain, X, y = train()
+    callback = GradientCheckCallback(X, y, every=3, n_directions=2)
+    checked, _, _ = train([callback])
+    assert [r.epoch for r in callback.records] == [2, 5]  # after the 3rd and the 6th epoch
+    assert all(not r.flagged and r.difference < 1e-5 for r in callback.records)
+    assert not callback.flagged
+    assert callback.warnings == []
+    for name, p in plain.params.items():
+        assert np.array_equal(p, checked.params[name])
+
+
+def test_callback_flags_a_wrong_backward_pass_without_raising(monkeypatch):
+    X, y = circles(60, noise=0.1, seed=0)
+    callback = GradientCheckCallback(X, y, every=2, n_directions=2)
+    model = dlrecipe.MLP((2, 6, 4, 1), hidden_activation="tanh", seed=0)
+    correct = network.backward
+
+    def backward_with_bug(params, caches, Y, spec, **options):
+        grads = correct(params, caches, Y, spec, **options)
+        grads["db1"] = grads["db1"] * 4
+        return grads
+
+    monkeypatch.setattr(network, "backward", backward_with_bug)
+    model.fit(
+        X, y, epochs=4, learning_rate=0.1, batch_size=16, callbacks=[callback], progress=False
+    )
+    assert [r.epoch for r in callback.records] == [1, 3]
+    assert callback.flagged
+    assert all(r.flagged for r in callback.records)
+    assert len(callback.warnings) == 2
+    assert "exceeds 1e-05" in callback.warnings[0]
+    with pytest.raises(ValueError, match="every must be a positive"):
+        GradientCheckCallback(X, y, every=0)
