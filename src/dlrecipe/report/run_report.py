@@ -101,8 +101,8 @@ def read_run(run_dir: str | os.PathLike[str], *, measure: bool = True) -> Run:
 
 def _measure(run: Run, *, numbers: bool) -> None:
     """Load the model and rebuild the split; measure train/dev/test when ``numbers``."""
-    from ..cli.data import rebuild
     from ..train.files import load_model
+    from ..train.record import rebuild
 
     run.model = load_model(run.folder / "model.safetensors")
     _, run.parts = rebuild(run.folder)
@@ -190,18 +190,20 @@ def write_run_report(
 
 def numbers_table(run: Run) -> list[list[str]]:
     """One row per part: cost, loss, error (and accuracy), formatted as the CLI prints them."""
-    from ..cli.tables import number
-
     header = ["part", "cost", "loss", "error"] + (["accuracy"] if run.classifier else [])
     sizes = run.data.get("split", {}).get("sizes", {})
     rows = [header]
     for name, result in run.results.items():
         label = f"{name} ({sizes[name]:,})" if name in sizes else name
-        row = [label] + [number(float(result.get(k, math.nan))) for k in ("cost", "loss", "error")]
+        row = [label] + [_number(float(result.get(k, math.nan))) for k in ("cost", "loss", "error")]
         if run.classifier:
             row.append(f"{100 * (1 - result['error']):.2f}%")
         rows.append(row)
     return rows
+
+
+def _number(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.6g}"
 
 
 def _numbers_note(run: Run) -> str:
