@@ -7,6 +7,7 @@ tests reuse that result by replacing ``compute``, so they test the printing and 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -52,10 +53,16 @@ def test_the_command_line_runs_the_demo_and_a_folder_gets_its_report(name, monke
     result = result_of(name)
     assert module.claims_hold(result)
     monkeypatch.setattr(module, "compute", lambda **options: result)
+    monkeypatch.chdir(tmp_path)
     out = io.StringIO()
-    assert main(["demo", name], out=out) == 0
-    assert "Report:" not in out.getvalue()  # no folder, no files
+    assert main(["demo", name, "--no-report"], out=out) == 0
+    assert "Report:" not in out.getvalue()  # --no-report: no files
     assert list(tmp_path.iterdir()) == []
+
+    out = io.StringIO()
+    assert main(["demo", name], out=out) == 0  # the report goes to runs/demo-NAME by default
+    assert f"Report: {Path('runs') / f'demo-{name}' / 'report.html'}" in out.getvalue()
+    assert (tmp_path / "runs" / f"demo-{name}" / "report.html").stat().st_size > 0
 
     out = io.StringIO()
     assert module.run(out, folder=tmp_path / name) == 0

@@ -14,6 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
 from typing import NoReturn, TextIO
 
 from .. import __version__
@@ -53,6 +54,16 @@ def build_parser() -> tuple[Parser, dict[str, Parser]]:
     )
     demo.add_argument("name", nargs="?", choices=sorted(DEMOS), metavar="NAME", help="demo to run")
     demo.add_argument("--list", action="store_true", help="list the demos and exit")
+    where = demo.add_mutually_exclusive_group()
+    where.add_argument(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help="the folder for the demo's report.html (default runs/demo-NAME)",
+    )
+    where.add_argument(
+        "--no-report", action="store_true", help="print the numbers only; write no files"
+    )
     demo.set_defaults(run=run_demo)
     return parser, dict(commands.choices)
 
@@ -103,4 +114,5 @@ def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"name a demo, one of {', '.join(sorted(DEMOS))} (dlrecipe demo --list describes them)"
         )
     _, demo = DEMOS[args.name]
-    return demo(out)
+    folder = None if args.no_report else (args.output or Path("runs") / f"demo-{args.name}")
+    return demo(out, folder=folder)
