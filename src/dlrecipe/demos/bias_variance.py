@@ -8,11 +8,12 @@ each verdict and the recipe's next steps.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, TextIO
 
 from ..diagnosis import diagnose
 from ..diagnosis.bias_variance import Diagnosis
-from .common import Folder, percent, table, write_report
+from .common import Folder, percent, present, table
 
 if TYPE_CHECKING:
     from ..report.page import Section
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 DESCRIPTION = (
     "the four textbook bias/variance cases and a Bayes-error case, with the recipe's advice"
 )
+TITLE = "Bias and variance"
 # label -> (train error, dev error, Bayes error, the textbook's verdict)
 CASES = {
     "1% / 11%": (0.01, 0.11, 0.0, "high variance"),
@@ -73,13 +75,5 @@ def sections(result: dict[str, Diagnosis]) -> list[Section]:
 
 
 def run(out: TextIO, *, folder: Folder = None) -> int:
-    result = compute()
-    print(summary(result), file=out)
-    write_report(
-        folder,
-        out,
-        title="Bias and variance",
-        subtitle=DESCRIPTION,
-        sections=lambda: sections(result),
-    )
-    return 0 if claims_hold(result) else 1
+    """Print the summary, write the report when given a folder; 0 when the claims hold."""
+    return present(sys.modules[__name__], out, folder)

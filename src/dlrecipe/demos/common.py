@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -41,6 +42,26 @@ def write_report(
     written = write_page(path, title=title, subtitle=subtitle, sections=sections())
     print(f"\nReport: {written}", file=out)
     return Path(written)
+
+
+def present(demo: ModuleType, out: TextIO, folder: Folder) -> int:
+    """Run ``demo``: print its summary, write its report when given a folder, and return 0
+    when its claims hold (1 otherwise).
+
+    ``demo`` is the demo's module, with ``TITLE``, ``DESCRIPTION``, ``compute()``,
+    ``summary(result)``, ``claims_hold(result)`` and ``sections(result)``; they are looked up
+    when it runs, so a test may replace ``compute`` with a stored result.
+    """
+    result = demo.compute()
+    print(demo.summary(result), file=out)
+    write_report(
+        folder,
+        out,
+        title=demo.TITLE,
+        subtitle=demo.DESCRIPTION,
+        sections=lambda: demo.sections(result),
+    )
+    return 0 if demo.claims_hold(result) else 1
 
 
 class Stopwatch:

@@ -11,18 +11,20 @@ and nothing is rescaled at prediction time. Averaged here over many masks drawn 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
 from ..nn.regularization import dropout_mask
-from .common import Folder, table, write_report
+from .common import Folder, present, table
 
 if TYPE_CHECKING:
     from ..report.page import Section
 
 DESCRIPTION = "the mean activation over many dropout masks, with and without dividing by keep_prob"
+TITLE = "Inverted dropout: the expectation argument"
 KEEP_PROBS = (0.5, 0.8, 0.9)
 
 
@@ -182,13 +184,5 @@ def sections(results: list[Expectation]) -> list[Section]:
 
 
 def run(out: TextIO, *, folder: Folder = None) -> int:
-    results = compute()
-    print(summary(results), file=out)
-    write_report(
-        folder,
-        out,
-        title="Inverted dropout: the expectation argument",
-        subtitle=DESCRIPTION,
-        sections=lambda: sections(results),
-    )
-    return 0 if claims_hold(results) else 1
+    """Print the summary, write the report when given a folder; 0 when the claims hold."""
+    return present(sys.modules[__name__], out, folder)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -19,7 +20,7 @@ from ..check import GradientCheckResult, gradient_check, gradient_check_function
 from ..data import circles
 from ..nn import ParameterIndex, gradients_to_vector, network, vector_to_parameters
 from ..train import MLP
-from .common import Folder, table, write_report
+from .common import Folder, present, table
 
 if TYPE_CHECKING:
     from ..report.page import Section
@@ -28,6 +29,7 @@ DESCRIPTION = (
     "θ³: one-sided vs two-sided differences against ε; check a 2-10-5-1 network, find a "
     "planted bug in dW2"
 )
+TITLE = "Gradient checking"
 ONE_SIDED_FIT = (1e-6, 1e-2)  # where truncation dominates: the slopes are fitted in these ε
 TWO_SIDED_FIT = (1e-4, 1e-1)
 
@@ -198,31 +200,26 @@ def sections(result: GradcheckDemo) -> list[Section]:
     ]
 
 
+def summary(result: GradcheckDemo) -> str:
+    """The three checks and a one-line summary (its last line)."""
+    verdict = "passed" if result.correct.passed else "FAILED"
+    located = "found in W2" if result.bug_found else "NOT located"
+    return "\n".join(
+        [
+            "1. One-sided vs two-sided differences:\n",
+            difference_summary(result.differences),
+            "\n2. The hand-written backward pass of a 2-10-5-1 network on 300 examples of the "
+            "circles data set:\n",
+            str(result.correct),
+            "\n3. The same network with a planted bug (dW2 doubled), checked:\n",
+            str(result.buggy),
+            f"\nSummary: correct backprop {verdict} (difference "
+            f"{result.correct.difference:.1e}); planted bug {located} "
+            f"(difference {result.buggy.difference:.1e}).",
+        ]
+    )
+
+
 def run(out: TextIO, *, folder: Folder = None) -> int:
-    """Print the checks; exit code 0 when the claims hold and the planted bug is named."""
-    result = compute()
-    print("1. One-sided vs two-sided differences:\n", file=out)
-    print(difference_summary(result.differences), file=out)
-    print(
-        "\n2. The hand-written backward pass of a 2-10-5-1 network on 300 examples of the "
-        "circles data set:\n",
-        file=out,
-    )
-    print(result.correct, file=out)
-    print("\n3. The same network with a planted bug (dW2 doubled), checked:\n", file=out)
-    print(result.buggy, file=out)
-    print(
-        f"\nSummary: correct backprop {'passed' if result.correct.passed else 'FAILED'} "
-        f"(difference {result.correct.difference:.1e}); planted bug "
-        f"{'found in W2' if result.bug_found else 'NOT located'} "
-        f"(difference {result.buggy.difference:.1e}).",
-        file=out,
-    )
-    write_report(
-        folder,
-        out,
-        title="Gradient checking",
-        subtitle=DESCRIPTION,
-        sections=lambda: sections(result),
-    )
-    return 0 if claims_hold(result) else 1
+    """Print the summary, write the report when given a folder; 0 when the claims hold."""
+    return present(sys.modules[__name__], out, folder)

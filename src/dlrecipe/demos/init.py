@@ -12,6 +12,7 @@ The course's experiment: a 2-10-5-1 ReLU network trained by batch gradient desce
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
@@ -21,12 +22,13 @@ import numpy as np
 from .. import initializers
 from ..data import circles
 from ..train import MLP
-from .common import Folder, percent, table, write_report
+from .common import Folder, percent, present, table
 
 if TYPE_CHECKING:
     from ..report.page import Section
 
 DESCRIPTION = "zeros vs large random (×10) vs He initialization of a 2-10-5-1 network on circles"
+TITLE = "Initialization: zeros, large random, He"
 LAYER_SIZES = (2, 10, 5, 1)
 SCHEMES = {
     "zeros": initializers.zeros(),
@@ -181,13 +183,5 @@ def sections(result: InitComparison) -> list[Section]:
 
 
 def run(out: TextIO, *, folder: Folder = None) -> int:
-    result = compute()
-    print(summary(result), file=out)
-    write_report(
-        folder,
-        out,
-        title="Initialization: zeros, large random, He",
-        subtitle=DESCRIPTION,
-        sections=lambda: sections(result),
-    )
-    return 0 if claims_hold(result) else 1
+    """Print the summary, write the report when given a folder; 0 when the claims hold."""
+    return present(sys.modules[__name__], out, folder)

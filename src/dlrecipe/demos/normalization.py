@@ -8,6 +8,7 @@ the same descent takes a handful of steps. Both runs get the best learning rate 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -16,7 +17,7 @@ import numpy as np
 from ..data import Standardizer
 from ..nn import network
 from ..train import MLP
-from .common import Folder, write_report
+from .common import Folder, present
 
 if TYPE_CHECKING:
     from ..report.page import Section
@@ -27,6 +28,7 @@ DESCRIPTION = (
     "iterations of gradient descent to a given cost, and the cost's contours, with and without "
     "normalization"
 )
+TITLE = "Normalizing inputs"
 
 
 TARGETS = (0.6, 0.5, 0.4)  # the cost starts at log 2 = 0.693; the optimum is about 0.16
@@ -269,13 +271,5 @@ def sections(result: NormalizationDemo) -> list[Section]:
 
 
 def run(out: TextIO, *, folder: Folder = None) -> int:
-    result = compute()
-    print(summary(result), file=out)
-    write_report(
-        folder,
-        out,
-        title="Normalizing inputs",
-        subtitle=DESCRIPTION,
-        sections=lambda: sections(result),
-    )
-    return 0 if claims_hold(result) else 1
+    """Print the summary, write the report when given a folder; 0 when the claims hold."""
+    return present(sys.modules[__name__], out, folder)

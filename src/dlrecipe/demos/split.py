@@ -7,15 +7,17 @@ in :mod:`dlrecipe.data.split` itself, computed without allocating the data.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, TextIO
 
 from ..data.split import MAX_EVAL_SIZE, _sizes
-from .common import Folder, table, write_report
+from .common import Folder, present, table
 
 if TYPE_CHECKING:
     from ..report.page import Section
 
 DESCRIPTION = "the size-aware train/dev/test split for 1,000 to 100,000,000 examples"
+TITLE = "Train/dev/test split"
 SIZES = (1_000, 10_000, 50_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
 
 
@@ -65,13 +67,5 @@ def sections(result: dict[int, tuple[int, int, int]]) -> list[Section]:
 
 
 def run(out: TextIO, *, folder: Folder = None) -> int:
-    result = compute()
-    print(summary(result), file=out)
-    write_report(
-        folder,
-        out,
-        title="Train/dev/test split",
-        subtitle=DESCRIPTION,
-        sections=lambda: sections(result),
-    )
-    return 0 if claims_hold(result) else 1
+    """Print the summary, write the report when given a folder; 0 when the claims hold."""
+    return present(sys.modules[__name__], out, folder)
