@@ -18,17 +18,21 @@ from dlrecipe.demos import (
     DEMOS,
     bias_variance,
     dropout,
+    early_stopping,
     gradcheck,
     init,
     normalization,
     regularization,
     split,
+    vanishing,
 )
 
 MODULES = {
     "init": init,
     "regularization": regularization,
     "dropout": dropout,
+    "early-stopping": early_stopping,
+    "vanishing": vanishing,
     "gradcheck": gradcheck,
     "normalization": normalization,
     "bias-variance": bias_variance,
@@ -146,3 +150,33 @@ def test_split_caps_dev_and_test_at_ten_thousand():
     assert result[1_000] == (600, 200, 200)
     assert result[1_000_000] == (980_000, 10_000, 10_000)
     assert result[100_000_000] == (99_980_000, 10_000, 10_000)
+
+
+def test_early_stopping_stops_where_dev_loss_was_best_and_restores_those_weights():
+    result = result_of("early-stopping")
+    long, best = result.long, result.best
+    assert best == int(np.argmin(long.dev_loss[: len(result.stopped)]))
+    assert result.stopped.stopped_epoch == best + early_stopping.PATIENCE
+    assert len(result.stopped) == best + early_stopping.PATIENCE + 1
+    assert long.dev_error[-1] > long.dev_error[best] + 0.02  # dev error turned up (measured +4.6)
+    assert long.error[-1] < long.error[best] - 0.02  # training error kept falling (measured -7)
+    # identical trainings up to the stop: the restored weights are the long run's at `best`
+    np.testing.assert_array_equal(result.stopped.dev_loss, long.dev_loss[: len(result.stopped)])
+    assert result.stopped_dev_error == long.dev_error[best]
+
+
+def test_vanishing_identity_networks_grow_and_shrink_geometrically_he_stays_level():
+    result = result_of("vanishing")
+    big, small, he = result["W = 1.5·I"], result["W = 0.5·I"], result["He"]
+    assert big.growth == pytest.approx(1.5**vanishing.DEPTH, rel=1e-6)
+    assert small.growth == pytest.approx(0.5**vanishing.DEPTH, rel=1e-6)
+    assert big.factor == pytest.approx(1.5, rel=1e-6)
+    assert small.factor == pytest.approx(0.5, rel=1e-6)
+    assert [n.health.verdict for n in (big, small, he)] == ["exploding", "vanishing", "healthy"]
+    stds = [s.A_std for s in he.health.layers[:-1]]  # the hidden layers (A[L] is a sigmoid)
+    assert 0.1 < min(stds)
+    assert max(stds) < 10
+    # layer by layer, the identity networks' activations follow w^l exactly
+    for net, w in ((big, 1.5), (small, 0.5)):
+        ratios = np.array([s.A_std for s in net.health.layers])
+        np.testing.assert_allclose(ratios[1:] / ratios[:-1], w, rtol=1e-9)

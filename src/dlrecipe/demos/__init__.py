@@ -6,15 +6,27 @@ prints the summary to ``out``, writes ``folder/report.html`` with the figures wh
 folder (nothing otherwise), and returns 0 when the claims hold.
 """
 
-from . import bias_variance, dropout, gradcheck, init, normalization, regularization, split
+from . import (
+    bias_variance,
+    dropout,
+    early_stopping,
+    gradcheck,
+    init,
+    normalization,
+    regularization,
+    split,
+    vanishing,
+)
 
 # name -> (one-line description, run(out, *, folder=None) -> exit code)
 DEMOS = {
     "init": (init.DESCRIPTION, init.run),
     "regularization": (regularization.DESCRIPTION, regularization.run),
     "dropout": (dropout.DESCRIPTION, dropout.run),
+    "early-stopping": (early_stopping.DESCRIPTION, early_stopping.run),
     "gradcheck": (gradcheck.DESCRIPTION, gradcheck.run),
     "normalization": (normalization.DESCRIPTION, normalization.run),
+    "vanishing": (vanishing.DESCRIPTION, vanishing.run),
     "bias-variance": (bias_variance.DESCRIPTION, bias_variance.run),
     "split": (split.DESCRIPTION, split.run),
 }
