@@ -45,3 +45,12 @@ def check_matrix(X: ArrayLike, *, dtype: DTypeLike | None = None) -> np.ndarray:
             "remove or impute NaN and infinite values first"
         )
     return X
+
+
+def check_n_features(X: np.ndarray, n_features: int) -> None:
+    """A checked ``X`` must have the input layer's ``n[0]`` columns."""
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features but the network's input layer has n[0]={n_features}; "
+            f"check the data, or build the model with layer_sizes starting at {X.shape[1]}"
+        )

@@ -32,6 +32,12 @@ def load_npz(path: str | os.PathLike[str]) -> Dataset:
     with path.open("rb") as file:
         magic = file.read(6)
     if not zipfile.is_zipfile(path):
+        if magic.startswith(b"PK\x03\x04"):
+            raise ValueError(
+                f"{path} is a damaged .npz file: it starts as a zip archive but its end (the "
+                "zip directory) is missing or broken, e.g. from an interrupted copy; copy or "
+                "save it again"
+            )
         what = "a single .npy array" if magic == b"\x93NUMPY" else "not a zip archive"
         raise ValueError(
             f"{path} is not an .npz file ({what}); write one with np.savez(path, X=X, y=y)"

@@ -90,6 +90,13 @@ def _read_utf8(path: Path) -> str:
             f"{path} is not UTF-8 text: byte 0x{raw[error.start]:02x} at byte offset "
             f"{error.start} (line {line}) is not valid UTF-8; re-save the file as UTF-8"
         ) from None
+    if "\0" in text:
+        offset = text.index("\0")
+        line = text.count("\n", 0, offset) + 1
+        raise ValueError(
+            f"{path} holds a NUL byte (line {line}), which text files do not: it is a binary "
+            "file, or text saved as UTF-16; re-save it as UTF-8 CSV"
+        )
     return text.removeprefix("\ufeff")  # a byte-order mark some editors write
 
 
@@ -123,6 +130,12 @@ def _records(text: str, delimiter: str, path: Path) -> list[tuple[int, list[str]
 
 def _column_names(header: list[str], line: int, path: Path) -> list[str]:
     names = [name.strip() for name in header]
+    if all(_parse(name) is not None for name in names):
+        raise ValueError(
+            f"{path}, line {line}: the first row holds only numbers ({', '.join(names[:4])}"
+            f"{', …' if len(names) > 4 else ''}), so the file has no header; add a first line "
+            "with the column names, e.g. x1,x2,label"
+        )
     for j, name in enumerate(names):
         if not name:
             raise ValueError(

@@ -8,8 +8,11 @@ safetensors' (https://huggingface.co/docs/safetensors)::
                "W1": {"dtype": "F64", "shape": [5, 2], "data_offsets": [0, 80]}, …}
     the rest   the arrays' bytes, C order, little-endian
 
-dlrecipe's ``__metadata__`` holds three strings: ``"format": "dlrecipe-<kind>"`` (``model``
-or ``checkpoint``), ``"format_version": "1"`` and ``"metadata"``, a JSON object. A model file
+dlrecipe's ``__metadata__`` holds four strings: ``"format": "dlrecipe-<kind>"`` (``model``
+or ``checkpoint``), ``"format_version": "1"``, ``"metadata"``, a JSON object, and
+``"sha256"``, a checksum of the metadata and the arrays (see :func:`checksum`), so that a bit
+flipped anywhere in the file is refused rather than loaded as different weights (files
+written before the checksum existed, without the key, are read unchecked). A model file
 holds ``W1, b1, …, WL, bL`` (plus ``standardizer.mean`` and ``standardizer.std`` when its
 inputs are normalized) and the metadata ``{"spec", "dtype", "init", "classes", "training"}``.
 
@@ -20,6 +23,7 @@ any instant leaves the old file or the new one, complete, never a mix.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import struct
@@ -122,8 +126,26 @@ def save_arrays(
             f"cannot save {path}: the metadata must be JSON-serializable ({error}); convert "
             "NumPy numbers with int() or float() and arrays with .tolist()"
         ) from None
-    header = {"format": f"dlrecipe-{kind}", "format_version": str(FORMAT_VERSION)}
-    write_atomic(path, safetensors.numpy.save(tensors, metadata=header | {"metadata": text}))
+    header = {
+        "format": f"dlrecipe-{kind}",
+        "format_version": str(FORMAT_VERSION),
+        "metadata": text,
+        "sha256": checksum(text, tensors),
+    }
+    write_atomic(path, safetensors.numpy.save(tensors, metadata=header))
+
+
+def checksum(metadata_text: str, arrays: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 of the metadata's JSON text and of each array's name, dtype, shape and bytes
+    (little-endian, C order, as the file stores them), in the order of the names."""
+    digest = hashlib.sha256()
+    digest.update(metadata_text.encode("utf-8"))
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        digest.update(json.dumps([name, array.dtype.str, list(array.shape)]).encode("utf-8"))
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def load_arrays(path: PathLike, *, kind: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -142,11 +164,18 @@ def load_arrays(path: PathLike, *, kind: str) -> tuple[dict[str, np.ndarray], di
     except FileNotFoundError:
         raise FileNotFoundError(f"no such file: {path}; check the path") from None
     header = _read_header(path, data)
-    metadata = _check_format(path, header.pop("__metadata__", None), kind)
+    strings = header.pop("__metadata__", None)
+    metadata = _check_format(path, strings, kind)
     try:
         arrays = safetensors.numpy.load(data)
     except SafetensorError as error:
         raise ValueError(f"{path} is corrupted: {error}; {_AGAIN}") from None
+    expected = strings.get("sha256") if isinstance(strings, dict) else None
+    if expected is not None and expected != checksum(strings.get("metadata", ""), arrays):
+        raise ValueError(
+            f"{path} is corrupted: its arrays or metadata do not match the checksum written "
+            f"with them (a changed or flipped bit); {_AGAIN}"
+        )
     return {name: a if a.flags.writeable else a.copy() for name, a in arrays.items()}, metadata
 
 

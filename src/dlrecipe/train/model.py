@@ -15,6 +15,7 @@ from ..nn.initializers import InitSpec, initial_parameters
 from ..nn.inputs import as_columns, as_targets, check_dtype
 from ..nn.metrics import error_rate
 from ..nn.spec import NetworkSpec
+from ..validation import check_matrix, check_n_features
 
 if TYPE_CHECKING:
     from .history import History
@@ -143,6 +144,9 @@ class MLP:
         Without a standardizer it is a view of ``X`` when the dtype matches, never a copy.
         """
         if self.standardizer is not None:
+            # The input layer's size, not the normalizer's, is what people know their model by.
+            X = check_matrix(X)
+            check_n_features(X, self.layer_sizes[0])
             X = self.standardizer.transform(X)
         return as_columns(X, self.layer_sizes[0], self.dtype)
 
