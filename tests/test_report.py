@@ -12,8 +12,9 @@ pytest.importorskip("matplotlib")
 
 from dlrecipe.cli import main
 from dlrecipe.report import Section, write_page
+from dlrecipe.report.compare import list_runs, write_comparison
 from dlrecipe.report.figures import validation_curve
-from dlrecipe.report.run_report import list_runs, write_comparison, write_run_report
+from dlrecipe.report.run_report import write_run_report
 
 
 def cli(*argv: str) -> tuple[int, str, str]:
@@ -60,7 +61,7 @@ def test_page_is_self_contained_escaped_and_responsive(tmp_path):
     assert "<p>second &lt;i&gt;</p>" in page
     assert "<td>&lt;1&gt;</td>" in page
     assert "<pre>  kept   as is\n&lt;tag&gt;</pre>" in page
-    assert page.count("<svg") == 1
+    assert page.count("<svg") == 2  # the costs and the dev errors, overlaid
     assert "<figure>" in page
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     assert "@media print" in page
@@ -140,7 +141,7 @@ def test_comparison_lists_the_differing_settings(run_dir, tmp_path):
     assert "<td>model.layer_sizes</td>" in page
     assert "<td>training.epochs</td>" in page
     assert "<td>dtype</td>" not in page  # the same in both
-    assert page.count("<svg") == 1
+    assert page.count("<svg") == 2  # the costs and the dev errors, overlaid
     code, _printed, _ = cli("report", str(run_dir), str(other), "-o", str(tmp_path / "c.html"))
     assert code == 0
     assert (tmp_path / "c.html").exists()

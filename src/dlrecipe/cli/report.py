@@ -34,7 +34,8 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ..report.run_report import write_comparison, write_run_report
+    from ..report.compare import write_comparison
+    from ..report.run_report import write_run_report
 
     for folder in args.run_dirs:
         if not Path(folder).is_dir():
@@ -48,7 +49,7 @@ def run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_runs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ..report.run_report import list_runs
+    from ..report.compare import list_runs
 
     header, *rows = list_runs(args.directory)
     if not rows:

@@ -2,7 +2,9 @@
 
 ``page``: :class:`Section` and :func:`write_page`, one HTML file with the figures inline.
 ``figures``: one function per plot, each returning a matplotlib Figure.
-``run_report``: the report of one run folder, and the comparison of several.
+``run_report``: the report of one run folder; ``compare``: several side by side, and the list.
+``evidence``: what the report measures on the trained network: layer health, a gradient check,
+the initialization scan, and the validation curves of the recipe's candidates.
 """
 
 from .page import Section, write_page

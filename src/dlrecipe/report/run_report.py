@@ -1,4 +1,4 @@
-"""The report of a run folder, the comparison of several, and the list of runs.
+"""The report of a run folder (comparing runs and listing them: :mod:`.compare`).
 
 A run folder of ``dlrecipe train`` or ``dlrecipe run`` holds ``config.json``, ``data.json``,
 ``history.csv`` and ``model.safetensors`` (plus ``train.toml`` from ``train``, and
@@ -14,9 +14,8 @@ import json
 import math
 import os
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -273,126 +272,6 @@ def reproduce(run: Run) -> str:
     if run.data:
         lines += ["", "data.json:", json.dumps(run.data, indent=2)]
     return "\n".join(lines)
-
-
-def write_comparison(
-    run_dirs: Sequence[str | os.PathLike[str]], path: str | os.PathLike[str]
-) -> Path:
-    """One page comparing runs: the settings that differ, errors, diagnoses, cost curves."""
-    if not run_dirs:
-        raise ValueError("name at least one run folder to compare")
-    runs = [read_run(folder) for folder in run_dirs]
-    names = _unique_names(runs)
-    settings = [_flat({"data": r.data.get("name"), **r.config}) for r in runs]
-    keys = sorted({key for s in settings for key in s})
-    differing = [k for k in keys if len({json.dumps(s.get(k), default=str) for s in settings}) > 1]
-    settings_table = [["setting", *names]] + [
-        [key, *(_show(s.get(key)) for s in settings)] for key in differing
-    ]
-    errors_table = [["run", "network", "epochs", "train error", "dev error", "test error"]]
-    for name, run in zip(names, runs, strict=True):
-        errors_table.append(
-            [name, run.network, str(len(run.history)), *(_error(run, p) for p in PARTS)]
-        )
-    diagnoses = "\n\n".join(
-        f"{name}: {run.diagnosis.verdict}\n{run.diagnosis}"
-        for name, run in zip(names, runs, strict=True)
-        if run.diagnosis is not None
-    )
-    sections = [
-        Section(
-            "Settings that differ",
-            text="" if differing else "The runs have the same settings.",
-            table=settings_table if differing else None,
-        ),
-        Section("Errors", table=errors_table),
-        Section("Diagnoses", text=diagnoses or "No diagnosis available.", preformatted=True),
-        Section("Cost curves", figures=[cost_curves(runs, names)]),
-    ]
-    return write_page(
-        path,
-        title=f"Comparison of {len(runs)} runs",
-        sections=sections,
-        subtitle=", ".join(str(r.folder) for r in runs),
-    )
-
-
-def cost_curves(runs: Sequence[Run], names: Sequence[str]) -> Any:
-    """The cost J of each run per epoch, overlaid."""
-    figure = figures.new_figure()
-    axes = figure.axes[0]
-    for name, run in zip(names, runs, strict=True):
-        axes.plot(run.history.epochs + 1, run.history.cost, label=name)
-    axes.set(xlabel="epoch", ylabel="cost J", title="Cost per epoch")
-    axes.legend(fontsize="small")
-    return figure
-
-
-def list_runs(directory: str | os.PathLike[str] = "runs") -> list[list[str]]:
-    """A table of the run folders under ``directory`` (oldest first), its header first."""
-    root = Path(directory)
-    if not root.is_dir():
-        raise FileNotFoundError(f"no such folder: {root}")
-    runs = []
-    for config in root.rglob("config.json"):
-        try:
-            runs.append(read_run(config.parent, measure=False))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # not a run folder we can read
-    runs.sort(key=lambda r: r.time)
-    table = [["folder", "finished", "data", "network", "epochs", "train", "dev", "test"]]
-    for run in runs:
-        finished = datetime.fromtimestamp(run.time).strftime("%Y-%m-%d %H:%M")
-        if not (run.folder / "model.safetensors").exists():
-            finished = "unfinished"
-        table.append(
-            [
-                str(run.folder),
-                finished,
-                str(run.data.get("name", "?")),
-                run.network,
-                str(len(run.history)),
-                *(_error(run, p) for p in PARTS),
-            ]
-        )
-    return table
-
-
-def _error(run: Run, part: str) -> str:
-    """The error of ``part``: from the numbers, else (train, dev) the last epoch's history."""
-    if part in run.results:
-        return _percent(run.results[part]["error"], run.classifier)
-    if len(run.history) and part in ("train", "dev"):
-        value = float((run.history.error if part == "train" else run.history.dev_error)[-1])
-        return "-" if math.isnan(value) else _percent(value, run.classifier)
-    return "-"
-
-
-def _percent(value: float, classifier: bool) -> str:
-    return f"{100 * value:.2f}%" if classifier else f"{value:.4g}"
-
-
-def _unique_names(runs: Sequence[Run]) -> list[str]:
-    names = [r.folder.name for r in runs]
-    if len(set(names)) < len(names):
-        names = [str(r.folder) for r in runs]
-    return names
-
-
-def _flat(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if isinstance(value, Mapping):
-            flat |= _flat(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "-"
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _json(path: Path) -> dict[str, Any]:
