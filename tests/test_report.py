@@ -61,7 +61,7 @@ def test_page_is_self_contained_escaped_and_responsive(tmp_path):
     assert "<p>second &lt;i&gt;</p>" in page
     assert "<td>&lt;1&gt;</td>" in page
     assert "<pre>  kept   as is\n&lt;tag&gt;</pre>" in page
-    assert page.count("<svg") == 2  # the costs and the dev errors, overlaid
+    assert page.count("<svg") == 1
     assert "<figure>" in page
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     assert "@media print" in page
