@@ -79,7 +79,11 @@ def test_run_report_shows_the_numbers_the_cli_printed(run_dir):
             for value in line.split()[1:]:
                 assert value in page, f"{value} from {line!r} is not in the report"
     assert "Diagnosis: " in page
-    assert page.count("<svg") == 4  # bias/variance bars, cost, error, decision boundary
+    # bias/variance bars, cost, error, decision boundary; layer health, gradient check, init scan
+    assert page.count("<svg") == 7
+    assert "<h2>Layer health: healthy</h2>" in page
+    assert "<h2>Gradient check: correct</h2>" in page
+    assert "<h2>Initialization scan</h2>" in page
     assert "dlrecipe train --config" in page
     assert "data = &quot;moons&quot;" in page
 
@@ -119,6 +123,46 @@ def test_run_report_of_a_recipe_run_shows_its_decision_log(run_dir, tmp_path):
     assert "as recorded in summary.json" in page
     for value in ("0.125", "0.25", "0.375", "87.50%"):
         assert value in page
+    assert "dev error against λ" not in page  # no decisions.json: no validation curves
+
+
+def test_recipe_steps_that_tried_several_values_get_validation_curves(run_dir, tmp_path):
+    import json
+    import shutil
+
+    folder = tmp_path / "recipe"
+    shutil.copytree(run_dir, folder)
+
+    def row(l2, keep_prob, dev, chosen=False, hidden=(8,)):
+        return {
+            "setting": f"λ={l2}, keep_prob={keep_prob}",
+            "hidden": list(hidden),
+            "l2": l2,
+            "keep_prob": keep_prob,
+            "train_error": dev / 2,
+            "dev_error": dev,
+            "chosen": chosen,
+        }
+
+    decisions = [
+        {"number": 1, "action": "trained the start", "candidates": [row(0.0, 1.0, 0.3, True)]},
+        {
+            "number": 2,
+            "action": "tried regularization",
+            "candidates": [
+                row(0.01, 1.0, 0.25),
+                row(0.1, 1.0, 0.2, True),
+                row(1.0, 1.0, 0.26),
+                row(0.0, 0.8, 0.28),  # only one keep_prob besides the start's: no curve
+                row(0.01, 1.0, 0.1, hidden=(16,)),  # another network: not on the curve
+            ],
+        },
+    ]
+    (folder / "decisions.json").write_text(json.dumps(decisions), encoding="utf-8")
+    page = write_run_report(folder).read_text(encoding="utf-8")
+    assert "<h2>Step 2: dev error against λ</h2>" in page
+    assert "dev error against keep_prob" not in page
+    assert "best λ = 0.1" in page  # the lowest dev error among λ = 0, 0.01, 0.1, 1 of (8,)
 
 
 def test_comparison_lists_the_differing_settings(run_dir, tmp_path):

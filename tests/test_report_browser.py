@@ -71,7 +71,8 @@ def test_report_renders_in_headless_chromium(tmp_path):
             )
             page.goto(report.as_uri(), wait_until="load")
             figures = page.locator("figure svg, figure img")
-            assert figures.count() == 4
+            # bias/variance, cost, error, boundary, layer health, gradient check, init scan
+            assert figures.count() == 7
             for k in range(figures.count()):
                 figure = figures.nth(k)
                 figure.scroll_into_view_if_needed()

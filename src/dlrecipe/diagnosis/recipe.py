@@ -318,6 +318,9 @@ def _row(outcome: Outcome, chosen: bool, note: str = "") -> dict[str, Any]:
     return {
         "change": outcome.candidate.change,
         "setting": outcome.candidate.describe(),
+        "hidden": list(outcome.candidate.hidden),
+        "l2": outcome.candidate.l2,
+        "keep_prob": outcome.candidate.keep_prob,
         "train_error": outcome.train["error"] if outcome.ok else None,
         "dev_error": outcome.dev["error"] if outcome.ok else None,
         "epochs_run": outcome.epochs_run,

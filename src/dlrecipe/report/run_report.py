@@ -21,7 +21,7 @@ from typing import Any
 
 from ..diagnosis.bias_variance import Diagnosis, diagnose
 from ..train.history import History
-from . import figures
+from . import evidence, figures
 from .page import Section, write_page
 
 REPORT = "report.html"
@@ -176,6 +176,9 @@ def write_run_report(
     boundary = _boundary(run)
     if boundary is not None:
         sections.append(Section("Decision boundary", figures=[boundary]))
+    sections += evidence.validation_sections(_decisions(run.folder))
+    if run.model is not None and run.parts is not None:
+        sections += evidence.network_sections(run.model, *run.parts.train)
     sections.append(Section("Reproduce this run", text=reproduce(run), preformatted=True))
     name = run.data.get("name", "?")
     subtitle = f"{run.kind}: {name} data, {run.network} network, {len(run.history)} epochs"
@@ -282,6 +285,16 @@ def _json(path: Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"{path} is damaged: expected a JSON object")
     return value
+
+
+def _decisions(folder: Path) -> list[dict[str, Any]]:
+    """decisions.json of ``dlrecipe run`` (empty for ``train``, or when it cannot be read)."""
+    path = folder / "decisions.json"
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
 def _text(path: Path) -> str | None:
