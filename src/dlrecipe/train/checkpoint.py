@@ -232,7 +232,9 @@ class RunDirectory:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise OSError(f"cannot create run folder {self.path}: {error.strerror}") from None
+            failure = type(error)(f"cannot create run folder {self.path}: {error.strerror}")
+            failure.errno = error.errno
+            raise failure from None
         document = {
             "training": dict(config),
             "model": model.spec.to_config(),

@@ -105,8 +105,13 @@ def write_atomic(path: PathLike, data: bytes) -> None:
 
 def _write_error(path: Path, error: OSError, intact: str) -> OSError:
     message = f"cannot write {path}: {error.strerror or error}; {intact}"
-    # OSError(errno, message) becomes the matching subclass, e.g. PermissionError.
-    return OSError(error.errno, message) if error.errno is not None else OSError(message)
+    if error.errno is None:
+        return OSError(message)
+    # The subclass OSError(errno, …) would be (e.g. PermissionError), with the errno kept, but
+    # a one-argument message: str() of an OSError with strerror set adds "[Errno 28] ".
+    failure = type(OSError(error.errno, message))(message)
+    failure.errno = error.errno
+    return failure
 
 
 def save_arrays(

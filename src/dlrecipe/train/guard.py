@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from .model import MLP
 
 GROWTH_FACTOR = 100.0
+# A fresh classifier's cross-entropy is about ln 2 per output; 100 means saturated outputs.
+FIRST_COST_LIMIT = 100.0
 
 
 class TrainingDiverged(FloatingPointError):
@@ -114,6 +116,9 @@ class DivergenceGuard(Callback):
             trend = _trend(list(norms.values()))
             if trend:
                 lines.append(trend)
+        cause = self._start_too_large(model, epoch, what)
+        if cause:
+            lines.append(cause)
         if self.best_epoch is not None:
             for name, p in self.best_params.items():
                 model.params[name][...] = p
@@ -121,16 +126,35 @@ class DivergenceGuard(Callback):
                 f"The model keeps the weights epoch {self.best_epoch + 1} began with, which gave "
                 f"the lowest cost (J = {self.best_cost:.4g})."
             )
-        fixes = [f"lower the learning rate (now {self.learning_rate:g}; try a tenth)"]
+        step = f"lower the learning rate (now {self.learning_rate:g}; try a tenth)"
+        fixes = [] if cause else [step]
         if not _is_scaled_init(self.init):
             fixes.append("use He initialization for ReLU or Xavier for tanh (init='he')")
         if not self.normalized:
             fixes.append("normalize the inputs (normalize=True)")
+        if cause:
+            fixes.append(step)
         lines.append("Likely fixes: " + "; ".join(fixes) + ".")
         assert self.history is not None, "on_train_begin was not called"
         raise TrainingDiverged(
             " ".join(lines), epoch=epoch, gradient_norms=norms, history=self.history
         )
+
+    def _start_too_large(self, model: MLP, epoch: int, what: str) -> str | None:
+        """Why the very start failed, when it did: the weights or inputs, not the step size."""
+        if self.first_cost is None and epoch == 0 and "cost" in what:
+            return (
+                "It happened in the first epoch, before the step size could matter much: the "
+                "forward pass overflows, so the initial weights or the inputs are far too large."
+            )
+        first = self.first_cost
+        if model.is_classifier and first is not None and first > FIRST_COST_LIMIT:
+            return (
+                f"The cost was already {first:.4g} in the first epoch (a fresh classifier's is "
+                "about 0.7): the outputs saturate from the start, so the initial weights or the "
+                "inputs are far too large."
+            )
+        return None
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         values = {
