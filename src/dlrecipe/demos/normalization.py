@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
@@ -260,6 +260,13 @@ def sections(result: NormalizationDemo) -> list[Section]:
     return [
         Section("Summary", summary(result), preformatted=True),
         Section(
+            "Iterations to converge",
+            "Gradient-descent steps until J reaches each target, each side with the best "
+            "learning rate of its grid; a hatched bar did not get there within "
+            f"{result.comparison.max_iterations:,} steps.",
+            figures=[_iterations_figure(result.comparison)],
+        ),
+        Section(
             "Cost contours",
             "J(w1, w2) around the optimum, b fixed, the same window size on both axes. On raw "
             "features J is a thousand times steeper along w1 than along w2: gradient descent "
@@ -268,6 +275,28 @@ def sections(result: NormalizationDemo) -> list[Section]:
             figures=[figure],
         ),
     ]
+
+
+def _iterations_figure(comparison: Comparison) -> Any:
+    from ..report import figures
+
+    figure = figures.new_figure()
+    axes = figure.axes[0]
+    positions = np.arange(len(TARGETS))
+    for offset, (label, side) in zip(
+        (-0.2, 0.2), (("normalized", comparison.normalized), ("raw", comparison.raw)), strict=True
+    ):
+        reached = [side[t][0] for t in TARGETS]
+        heights = [comparison.max_iterations if n is None else max(n, 1) for n in reached]
+        bars = axes.bar(positions + offset, heights, width=0.4, label=label)
+        for bar, n in zip(bars, reached, strict=True):
+            if n is None:
+                bar.set_hatch("//")
+                bar.set_alpha(0.5)
+    axes.set_xticks(positions, [f"J ≤ {t:g}" for t in TARGETS])
+    axes.set(yscale="log", ylabel="iterations", title="Iterations to reach a cost")
+    axes.legend()
+    return figure
 
 
 def run(out: TextIO, *, folder: Folder = None) -> int:
