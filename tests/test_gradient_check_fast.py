@@ -10,6 +10,9 @@ from dlrecipe.check import (
     GradientCheckCallback,
     gradient_check_directions,
 )
+from dlrecipe.check.fast import PerturbedCosts
+from dlrecipe.check.pieces import PiecewiseLinearCosts
+from dlrecipe.check.pieces import eligible as pieces_eligible
 from dlrecipe.data import circles
 from dlrecipe.nn import ParameterIndex, gradients_to_vector, network, vector_to_parameters
 from textbook import buggy_backward
@@ -62,6 +65,123 @@ def slow_check(model, X, y, **options):
     return dlrecipe.gradient_check_function(
         cost, gradient, theta, parameter_shapes=shapes, **options
     )
+
+
+def naive_quotients(model, X, y, epsilon):
+    """The textbook's loop, written plainly: θ ± εe_i and a full forward pass for each i."""
+    index = ParameterIndex.of(model.params)
+    A0, Y = model.columns(X), model.targets(y, len(X))
+    theta = np.concatenate([p.ravel() for p in model.params.values()])
+
+    def cost(t):
+        p = vector_to_parameters(t, index)
+        return network.cost(p, network.forward(p, A0, model.spec)[-1].Z, Y, model.spec)[0]
+
+    numerical = np.empty(theta.size)
+    for i in range(theta.size):
+        plus, minus = theta.copy(), theta.copy()
+        plus[i] += epsilon
+        minus[i] -= epsilon
+        numerical[i] = (cost(plus) - cost(minus)) / (2 * epsilon)
+    return numerical, cost(theta)
+
+
+def assert_same_quotients(fast, naive, J, epsilon):
+    """Component by component: to 1e-6 relative, or within the loop's own rounding noise."""
+    noise = 4 * np.finfo(float).eps * max(abs(J), 1.0) / epsilon
+    gap = np.abs(fast - naive)
+    assert np.all(gap <= 1e-6 * np.abs(naive) + noise), (gap.max(), noise)
+    assert np.linalg.norm(fast - naive) <= 1e-6 * np.linalg.norm(naive)
+
+
+# Piecewise-linear hidden layers (the structured path) with every output and penalty.
+PIECEWISE_CASES = [
+    ((6, 9, 7, 4), "relu", "softmax", {}),
+    ((6, 9, 7, 5, 3), "relu", "softmax", {"l2": 0.4}),
+    ((6, 8, 5, 2), "relu", "sigmoid", {"l1": 0.3}),
+    ((6, 8, 5, 1), "relu", "linear", {"l2": 0.2, "l1": 0.1}),
+    ((6, 8, 5, 3), "leaky_relu", "softmax", {"l1": 0.2}),
+    ((6, 8, 5, 4, 2), "leaky_relu", "linear", {}),
+    ((6, 7, 1), "linear", "sigmoid", {"l2": 0.3}),
+    ((6, 7, 5, 3), "tanh", "softmax", {"l2": 0.3}),  # the general path, for comparison
+]
+
+
+@pytest.mark.parametrize(("sizes", "hidden", "output", "regularization"), PIECEWISE_CASES)
+@pytest.mark.parametrize("epsilon", [1e-7, 1e-5])
+def test_every_component_equals_the_naive_loop(sizes, hidden, output, regularization, epsilon):
+    model, X, y = make_case(sizes, hidden, output, regularization, m=50)
+    naive, J = naive_quotients(model, X, y, epsilon)
+    fast = dlrecipe.gradient_check(model, X, y, epsilon=epsilon)
+    assert fast.cost == J
+    assert np.array_equal(fast.components, np.arange(naive.size))
+    assert_same_quotients(fast.numerical, naive, J, epsilon)
+    assert fast.passed
+
+
+def planted_kinks(hidden="relu", output="softmax"):
+    """A ReLU network with hidden pre-activations within 1e-9 of 0: in layer 1 and in layer 2."""
+    model, X, y = make_case((5, 6, 5, 3), hidden, output, {"l2": 0.1}, m=30, seed=4)
+    A0 = model.columns(X)
+    Z1 = model.params["W1"] @ A0 + model.params["b1"]
+    model.params["b1"][2] -= Z1[2, 7] - 3e-10  # Z[1][2, 7] = 3e-10: the step crosses 0
+    caches = network.forward(model.params, A0, model.spec)
+    model.params["b2"][1] -= caches[1].Z[1, 11] + 2e-10  # Z[2][1, 11] = −2e-10
+    return model, X, y
+
+
+def test_perturbations_across_kinks_equal_the_naive_loop():
+    model, X, y = planted_kinks()
+    A0, Y = model.columns(X), model.targets(y, len(X))
+    caches = network.forward(model.params, A0, model.spec)
+    assert abs(caches[0].Z[2, 7]) < 1e-9
+    assert abs(caches[1].Z[1, 11]) < 1e-9
+    naive, J = naive_quotients(model, X, y, 1e-7)
+    fast = dlrecipe.gradient_check(model, X, y)
+    assert_same_quotients(fast.numerical, naive, J, 1e-7)
+    assert not fast.passed  # the loop's quotients are wrong at the kinks, and so are these
+    assert fast.worst[0].crosses_kink is True
+    # Those perturbations were left to the exact path, the others took the structured one.
+    index = ParameterIndex.of(model.params)
+    perturbed = PerturbedCosts(model.params, model.spec, caches, Y, index)
+    assert perturbed.pieces is not None
+    W1 = np.arange(index.size)[index.slice("W1")]
+    rows, sources = np.divmod(W1 - W1[0], 5)
+    deltas = np.full(W1.size, 1e-7)
+    _, exact = perturbed.pieces.data_losses(np.ones_like(rows), rows, sources, deltas)
+    assert 0 < exact.sum() < exact.size
+    assert exact[rows == 2].all()  # every weight of unit 2 moves Z[1][2, 7] across 0
+
+
+def test_large_steps_take_the_exact_path_and_still_agree():
+    model, X, y = make_case((6, 8, 5, 3), "relu", "softmax", {"l2": 0.2}, m=40)
+    naive, _ = naive_quotients(model, X, y, 1e-2)
+    fast = dlrecipe.gradient_check(model, X, y, epsilon=1e-2)
+    assert np.allclose(fast.numerical, naive, rtol=1e-9, atol=1e-12)
+
+
+def test_loss_increments_equal_the_losses_of_nn():
+    """The structured path's increments against nn.losses at a perturbed Z[L] (no shortcut)."""
+    for output in ("softmax", "sigmoid", "linear"):
+        model, X, y = make_case((4, 6, 3), "relu", output, {}, m=25, seed=2)
+        A0, Y = model.columns(X), model.targets(y, len(X))
+        caches = network.forward(model.params, A0, model.spec)
+        pieces = PiecewiseLinearCosts(model.params, model.spec, caches, Y)
+        rng = np.random.default_rng(0)
+        T, H = rng.normal(scale=1e-3, size=(4, 25)), rng.normal(size=(3, 25))
+        changes = pieces._loss_changes(T, H, np.arange(25))
+        for k in range(4):
+            ZL = caches[-1].Z + T[k] * H
+            expected = model.spec.output.loss(ZL, Y) - model.spec.output.loss(caches[-1].Z, Y)
+            assert changes[k] / 25 == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+def test_the_structured_path_is_taken_only_where_it_is_exact():
+    assert pieces_eligible(dlrecipe.MLP((3, 4, 2), hidden_activation="relu").spec)
+    assert pieces_eligible(dlrecipe.MLP((3, 4, 2), hidden_activation="leaky_relu").spec)
+    assert pieces_eligible(dlrecipe.MLP((3, 4, 2), hidden_activation="linear").spec)
+    assert not pieces_eligible(dlrecipe.MLP((3, 4, 2), hidden_activation="tanh").spec)
+    assert not pieces_eligible(dlrecipe.MLP((3, 4, 2), hidden_activation="sigmoid").spec)
 
 
 @pytest.mark.parametrize(("sizes", "hidden", "output", "regularization"), CASES)

@@ -22,8 +22,9 @@ the difference is broken down per parameter, with the worst components located a
 
 Everything is computed in float64, whatever the model's dtype. A model's J(θ ± εe_i) are not
 computed one forward pass at a time but in batches of perturbations carried through the layers
-after the perturbed one (:mod:`dlrecipe.check.fast`); each is still a complete J, equal to a
-forward pass's to rounding. :func:`gradient_check_function` stays the generic loop.
+after the perturbed one (:mod:`dlrecipe.check.fast`), or for ReLU-like networks through the
+linear piece the network sits on (:mod:`dlrecipe.check.pieces`); each is still a complete J,
+equal to a forward pass's to rounding. :func:`gradient_check_function` stays the generic loop.
 """
 
 from __future__ import annotations
