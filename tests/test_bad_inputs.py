@@ -246,6 +246,11 @@ def _(folder, run):
     return lambda: net(l2=-0.1)
 
 
+@case("MLP: an unknown dtype", ValueError, "'float64' or 'float32'", "dtype='floax32'")
+def _(folder, run):
+    return lambda: net(dtype="floax32")
+
+
 @case("MLP: layer size 0", ValueError, "layer_sizes[1]=0", "integer >= 1")
 def _(folder, run):
     return lambda: net(2, 0, 1)
@@ -556,6 +561,9 @@ case("toml: learning rate < 0", 2, "learning_rate = -1", "> 0")(toml_case("learn
 case("toml: layer size 0", 2, "layers", "[4, 0]", ">= 1")(toml_case("layers = [4, 0]\n"))
 case("toml: batch larger than the data", 2, "batch-size 100000", "examples of the training set")(
     toml_case("batch_size = 100000\n")
+)
+case("toml: unknown dtype", 2, 'dtype = "floax32"', "'float64' or 'float32'")(
+    toml_case('dtype = "floax32"\n')
 )
 case("toml: epochs 0", 2, "epochs = 0", ">= 1")(toml_case("epochs = 0\n"))
 case("toml: not TOML", 2, "not valid TOML")(toml_case("layers = [4,\n"))

@@ -19,11 +19,16 @@ FLOAT_DTYPES = (np.dtype("float64"), np.dtype("float32"))
 
 def check_dtype(dtype: object) -> np.dtype:
     """``np.dtype`` for ``"float64"`` or ``"float32"``; anything else raises ``ValueError``."""
-    try:
-        resolved = np.dtype(dtype)  # type: ignore[call-overload]
-    except TypeError:
-        resolved = None
-    if resolved not in FLOAT_DTYPES:
+    resolved = None
+    # NumPy parses a string such as "2f8,(3)i4" as a structured dtype (with ast.literal_eval:
+    # a SyntaxError on some): a name of a dtype is one word.
+    if not isinstance(dtype, str) or dtype.replace("<", "").replace("=", "").isalnum():
+        try:
+            resolved = np.dtype(dtype)  # type: ignore[call-overload]
+        except (TypeError, ValueError, SyntaxError):
+            resolved = None
+    # ``None in FLOAT_DTYPES`` is True (NumPy reads None as float64): test for it first.
+    if resolved is None or resolved not in FLOAT_DTYPES:
         raise ValueError(f"dtype must be 'float64' or 'float32'; got dtype={dtype!r}")
     return resolved
 

@@ -137,7 +137,39 @@ def save_arrays(
         "metadata": text,
         "sha256": checksum(text, tensors),
     }
-    write_atomic(path, safetensors.numpy.save(tensors, metadata=header))
+    write_atomic(path, serialize(tensors, header))
+
+
+SAFETENSORS_DTYPES = {
+    "b1": "BOOL", "u1": "U8", "i1": "I8", "u2": "U16", "i2": "I16", "f2": "F16",
+    "u4": "U32", "i4": "I32", "f4": "F32", "u8": "U64", "i8": "I64", "f8": "F64",
+}  # fmt: skip
+
+
+def serialize(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> bytes:
+    """The safetensors bytes of ``tensors``, the same bytes for the same arrays every time.
+
+    safetensors' own writer orders the ``__metadata__`` keys as a hash map does, differently in
+    each process; here keys are sorted, so that one seed gives byte-identical files. Arrays are
+    laid out by decreasing item size, then name (aligned, as safetensors does), and the header
+    is padded with spaces to a multiple of 8 bytes.
+    """
+    header: dict[str, Any] = {"__metadata__": dict(sorted(metadata.items()))}
+    chunks, offset = [], 0
+    for name in sorted(tensors, key=lambda name: (-tensors[name].dtype.itemsize, name)):
+        array = tensors[name]
+        kind = f"{array.dtype.kind}{array.dtype.itemsize}"
+        data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+        header[name] = {
+            "dtype": SAFETENSORS_DTYPES[kind],
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + len(data)],
+        }
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + b"".join(chunks)
 
 
 def checksum(metadata_text: str, arrays: Mapping[str, np.ndarray]) -> str:
@@ -326,6 +358,23 @@ def _init_from_config(config: Any) -> Any:
     return initializers.from_config(config)  # a dict; anything else raises TypeError
 
 
+def _check_standardizer(where: str, mean: np.ndarray, std: np.ndarray) -> None:
+    """σ >= 0, and μ, σ that normalize without overflow: σ = 0 (a constant feature) or σ a
+    normal float64 with μ/σ finite (as :class:`Standardizer.fit` gives)."""
+    if (std < 0).any():
+        raise ValueError(f"{where}: standardizer.std has negative values; it must be >= 0")
+    used = std > 0
+    with np.errstate(over="ignore", divide="ignore"):
+        ratio = np.abs(mean[used]) / std[used]
+    if (std[used] < np.finfo(np.float64).tiny).any() or not np.isfinite(ratio).all():
+        j = int(np.flatnonzero(used)[np.argmax(~np.isfinite(ratio) | (std[used] < 1e-300))])
+        raise ValueError(
+            f"{where}: standardizer mean {mean[j]!r} and std {std[j]!r} of feature {j} cannot "
+            "normalize inputs without overflow; std must be 0 or a normal number with "
+            "mean/std finite. The file is damaged, or was not written by dlrecipe"
+        )
+
+
 def _check_model(
     where: str, arrays: Mapping[str, np.ndarray], metadata: Mapping[str, Any]
 ) -> tuple[NetworkSpec, np.dtype, Any]:
@@ -362,8 +411,8 @@ def _check_model(
             raise ValueError(f"{where}: {name} is {array.dtype}, but it must be {wanted.name}")
         if not np.isfinite(array).all():
             raise ValueError(f"{where}: {name} holds NaN or infinite values; retrain the model")
-    if STANDARDIZER[1] in arrays and (arrays[STANDARDIZER[1]] < 0).any():
-        raise ValueError(f"{where}: standardizer.std has negative values; it must be >= 0")
+    if STANDARDIZER[1] in arrays:
+        _check_standardizer(where, arrays[STANDARDIZER[0]], arrays[STANDARDIZER[1]])
     classes, n_out = metadata.get("classes"), sizes[-1]
     n_classes = 2 if spec.output.name == "sigmoid" and n_out == 1 else n_out
     strings = isinstance(classes, list | tuple) and all(isinstance(c, str) for c in classes)

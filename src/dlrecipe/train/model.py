@@ -15,7 +15,7 @@ from ..nn.initializers import InitSpec, initial_parameters
 from ..nn.inputs import as_columns, as_targets, check_dtype
 from ..nn.metrics import error_rate
 from ..nn.spec import NetworkSpec
-from ..validation import check_matrix, check_n_features
+from ..validation import check_matrix, check_n_features, first_non_finite
 
 if TYPE_CHECKING:
     from .history import History
@@ -147,7 +147,14 @@ class MLP:
             # The input layer's size, not the normalizer's, is what people know their model by.
             X = check_matrix(X)
             check_n_features(X, self.layer_sizes[0])
-            X = self.standardizer.transform(X)
+            with np.errstate(over="ignore", invalid="ignore"):
+                X = self.standardizer.transform(X)
+            if not np.isfinite(X).all():
+                raise ValueError(
+                    f"X normalized with the training data's μ and σ overflowed: "
+                    f"{first_non_finite(X)}; the inputs are far outside the range the model "
+                    "was trained on"
+                )
         return as_columns(X, self.layer_sizes[0], self.dtype)
 
     def targets(self, y: ArrayLike, m: int) -> np.ndarray:
