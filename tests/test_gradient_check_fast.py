@@ -12,7 +12,6 @@ from dlrecipe.check import (
 )
 from dlrecipe.check.fast import PerturbedCosts
 from dlrecipe.check.pieces import PiecewiseLinearCosts
-from dlrecipe.check.pieces import eligible as pieces_eligible
 from dlrecipe.data import circles
 from dlrecipe.nn import ParameterIndex, gradients_to_vector, network, vector_to_parameters
 from textbook import buggy_backward
@@ -160,28 +159,39 @@ def test_large_steps_take_the_exact_path_and_still_agree():
     assert np.allclose(fast.numerical, naive, rtol=1e-9, atol=1e-12)
 
 
-def test_loss_increments_equal_the_losses_of_nn():
-    """The structured path's increments against nn.losses at a perturbed Z[L] (no shortcut)."""
-    for output in ("softmax", "sigmoid", "linear"):
-        model, X, y = make_case((4, 6, 3), "relu", output, {}, m=25, seed=2)
-        A0, Y = model.columns(X), model.targets(y, len(X))
-        caches = network.forward(model.params, A0, model.spec)
-        pieces = PiecewiseLinearCosts(model.params, model.spec, caches, Y)
-        rng = np.random.default_rng(0)
-        T, H = rng.normal(scale=1e-3, size=(4, 25)), rng.normal(size=(3, 25))
-        changes = pieces._loss_changes(T, H, np.arange(25))
-        for k in range(4):
-            ZL = caches[-1].Z + T[k] * H
-            expected = model.spec.output.loss(ZL, Y) - model.spec.output.loss(caches[-1].Z, Y)
-            assert changes[k] / 25 == pytest.approx(expected, rel=1e-9, abs=1e-15)
+@pytest.mark.parametrize("output", ["softmax", "sigmoid", "linear"])
+@pytest.mark.parametrize("units", [None, [1], [0, 2]])
+def test_loss_increments_equal_the_losses_of_nn(output, units):
+    """The structured path's loss increments against nn.losses at a perturbed Z[L]."""
+    model, X, y = make_case((4, 6, 3), "relu", output, {}, m=25, seed=2)
+    A0, Y = model.columns(X), model.targets(y, len(X))
+    caches = network.forward(model.params, A0, model.spec)
+    pieces = PiecewiseLinearCosts(model.params, model.spec, caches, Y)
+    rows = np.arange(3) if units is None else np.array(units)
+    columns = np.array([0, 3, 4, 8, 9, 20, 24])
+    rng = np.random.default_rng(0)
+    T, H = rng.normal(scale=1e-3, size=(4, 7)), rng.normal(size=(rows.size, 7))
+    changes = pieces._loss_changes(T, H, columns, rows)
+    for k in range(4):
+        ZL = caches[-1].Z.copy()
+        ZL[np.ix_(rows, columns)] += T[k] * H
+        expected = model.spec.output.loss(ZL, Y) - model.spec.output.loss(caches[-1].Z, Y)
+        assert changes[k] / 25 == pytest.approx(expected, rel=1e-9, abs=1e-15)
 
 
 def test_the_structured_path_is_taken_only_where_it_is_exact():
-    assert pieces_eligible(dlrecipe.MLP((3, 4, 2), hidden_activation="relu").spec)
-    assert pieces_eligible(dlrecipe.MLP((3, 4, 2), hidden_activation="leaky_relu").spec)
-    assert pieces_eligible(dlrecipe.MLP((3, 4, 2), hidden_activation="linear").spec)
-    assert not pieces_eligible(dlrecipe.MLP((3, 4, 2), hidden_activation="tanh").spec)
-    assert not pieces_eligible(dlrecipe.MLP((3, 4, 2), hidden_activation="sigmoid").spec)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    for hidden, layers in [
+        ("relu", {1, 2, 3}),
+        ("leaky_relu", {1, 2, 3}),
+        ("linear", {1, 2, 3}),
+        ("tanh", {3}),  # only the output layer, in which Z[L] is linear for any network
+        ("sigmoid", {3}),
+    ]:
+        model = dlrecipe.MLP((3, 4, 4, 2), hidden_activation=hidden, output_activation="softmax")
+        caches = network.forward(model.params, model.columns(X), model.spec)
+        pieces = PiecewiseLinearCosts(model.params, model.spec, caches, np.arange(5) % 2)
+        assert pieces.layers == layers
 
 
 @pytest.mark.parametrize(("sizes", "hidden", "output", "regularization"), CASES)

@@ -128,11 +128,7 @@ class PerturbedCosts:
         self.penalty = network.penalty(params, spec, self.m)
         self.increment = INCREMENTS.get(spec.hidden.name)
         self.theta = parameters_to_vector(params, index)
-        self.pieces = (
-            PiecewiseLinearCosts(params, spec, caches, Y)
-            if eligible(spec) and spec.n_layers > 1
-            else None
-        )
+        self.pieces = PiecewiseLinearCosts(params, spec, caches, Y) if eligible(spec) else None
 
     def costs(self, components: np.ndarray, steps: np.ndarray) -> np.ndarray:
         """J(θ + steps[k] e_{components[k]}) for every k: ``(K,)``."""
@@ -157,25 +153,33 @@ class PerturbedCosts:
     def _piecewise_costs(
         self, components: np.ndarray, steps: np.ndarray, owner: np.ndarray, costs: np.ndarray
     ) -> np.ndarray:
-        """Fill ``costs`` through :mod:`~dlrecipe.check.pieces` for the hidden layers'
-        parameters; returns which components still need the exact path."""
+        """Fill ``costs`` through :mod:`~dlrecipe.check.pieces` where it applies; returns which
+        components still need the exact path."""
         assert self.pieces is not None
-        names = self.index.names
-        layer_of = np.array([int(name[1:]) for name in names])[owner]
-        weight_of = np.array([name[0] == "W" for name in names])[owner]
-        exact = layer_of == self.spec.n_layers  # the output layer: nothing after it to exploit
+        layers, rows, sources, weight = self._locate(components, owner)
+        exact = ~np.isin(layers, list(self.pieces.layers))
         here = np.flatnonzero(~exact)
-        layers, weight = layer_of[here], weight_of[here]
-        positions = components[here] - self.index.offsets()[owner[here]]
-        fan_in = np.array(self.spec.layer_sizes)[layers - 1]
-        rows = np.where(weight, positions // fan_in, positions)
-        sources = np.where(weight, positions % fan_in, fan_in)  # fan_in: the bias
         value = self.theta[components[here]]
         moved = value + steps[here]
-        losses, exact[here] = self.pieces.data_losses(layers, rows, sources, moved - value)
-        change = np.where(weight, self._penalty_change(value, moved), 0.0)
+        losses, exact[here] = self.pieces.data_losses(
+            layers[here], rows[here], sources[here], moved - value
+        )
+        change = np.where(weight[here], self._penalty_change(value, moved), 0.0)
         costs[here] = losses + (self.penalty + change)
         return exact
+
+    def _locate(
+        self, components: np.ndarray, owner: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each component's layer l, row i of Z[l], source j (n[l-1] for a bias), is-weight."""
+        names = self.index.names
+        layers = np.array([int(name[1:]) for name in names])[owner]
+        weight = np.array([name[0] == "W" for name in names])[owner]
+        positions = components - self.index.offsets()[owner]
+        fan_in = np.array(self.spec.layer_sizes)[layers - 1]
+        rows = np.where(weight, positions // fan_in, positions)
+        sources = np.where(weight, positions % fan_in, fan_in)
+        return layers, rows, sources, weight
 
     def quotients(self, components: np.ndarray, step: float) -> np.ndarray:
         """(J(θ + εe_i) − J(θ − εe_i)) / 2ε for every component i, with ε = ``step``."""
@@ -191,7 +195,19 @@ class PerturbedCosts:
         crosses = np.zeros(components.size, dtype=bool)
         if not self.spec.hidden.has_kink:
             return crosses
-        for k, i in enumerate(components):
+        candidates = np.arange(components.size)
+        if self.pieces is not None and self.pieces.layers == set(range(1, self.spec.n_layers + 1)):
+            # A bound rules most out at once; the sign test below decides the others.
+            owner = np.searchsorted(self.index.offsets(), components, side="right") - 1
+            layers, rows, sources, _ = self._locate(components, owner)
+            value = self.theta[components]
+            maybe = np.zeros(components.size, dtype=bool)
+            for sign in (1, -1):
+                delta = (value + sign * step) - value
+                maybe |= self.pieces.may_cross(layers, rows, sources, delta)
+            candidates = np.flatnonzero(maybe)
+        for k in candidates:
+            i = components[k]
             name, _, _ = self.index.locate(int(i))
             position = np.array([i - self.index.offsets()[self.index.names.index(name)]])
             plus = self._chunk(name, position, np.array([step]), signs=True)[1]

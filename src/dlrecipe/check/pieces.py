@@ -32,7 +32,7 @@ at a kink the loop's quotient is wrong, and the check must reproduce the loop, n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -49,16 +49,17 @@ LARGEST_CHANGE = 1.0  # a perturbation that moves some Z[L] by this much goes to
 
 
 def eligible(spec: NetworkSpec) -> bool:
-    """Whether the hidden activation is piecewise linear and the loss is one of the three."""
-    return spec.hidden.name in PIECEWISE_LINEAR and spec.output.name in OUTPUTS
+    """Whether the loss is one of the three this module evaluates by increments."""
+    return spec.output.name in OUTPUTS
 
 
 class PiecewiseLinearCosts:
-    """Data losses at θ + δe_i for perturbations of layers 1 … L-1, from a cached forward.
+    """Data losses at θ + δe_i, from a cached forward, for the layers after which the network
+    is linear: the output layer always (``Z[L]`` is linear in ``W[L]`` and ``b[L]``), and every
+    layer when the hidden activation is piecewise linear (:attr:`layers`).
 
     ``caches`` is :func:`network.forward`'s list at θ; ``params`` must not change while this
-    object is used. The output layer's parameters are left to the caller (nothing after them
-    to exploit).
+    object is used.
     """
 
     def __init__(
@@ -72,7 +73,8 @@ class PiecewiseLinearCosts:
         L = spec.n_layers
         ZL = caches[-1].Z
         self.m = ZL.shape[1]
-        hidden = range(1, L)
+        hidden = range(1, L) if spec.hidden.name in PIECEWISE_LINEAR else range(0)
+        self.layers = frozenset([*hidden, L])
         # s[l] = g'(Z[l]), from the activation's own backward with dA = 1.
         self.slopes = {
             l: spec.hidden.backward(np.ones_like(caches[l - 1].Z), caches[l - 1].Z, caches[l - 1].A)
@@ -89,8 +91,12 @@ class PiecewiseLinearCosts:
             if self.closeness is not None
             else {}
         )
-        # What changes row i of Z[l], per unit step: A[l-1][j] for W[l][i, j], ones for b[l][i].
-        self.sources = {l: np.vstack([caches[l - 1].A_prev, np.ones((1, self.m))]) for l in hidden}
+        # What changes row i of Z[l], per unit step: A[l-1][j] for W[l][i, j], ones for b[l][i];
+        # and the largest |A[l-1][j, c]| of each j, for a first, cheap kink bound.
+        self.sources = {
+            l: np.vstack([caches[l - 1].A_prev, np.ones((1, self.m))]) for l in self.layers
+        }
+        self.largest_source = {l: np.abs(a).max(axis=1) for l, a in self.sources.items()}
         # The loss's own quantities at θ: A[L] (softmax or σ), or the residual Z[L] − Y.
         AL = caches[-1].A
         self.base = AL - Y if spec.output.name == "linear" else AL
@@ -103,26 +109,51 @@ class PiecewiseLinearCosts:
         """Data loss at each perturbation, and whether it must go to the exact path instead.
 
         Perturbation ``k`` adds ``deltas[k]`` to ``W[l][i, j]`` with ``l, i, j = layers[k],
-        rows[k], sources[k]``, or to ``b[l][i]`` when ``sources[k] == n[l-1]``; ``l < L``.
+        rows[k], sources[k]``, or to ``b[l][i]`` when ``sources[k] == n[l-1]``; every ``l``
+        must be in :attr:`layers`.
         """
         losses = np.empty(layers.size)
         exact = np.zeros(layers.size, dtype=bool)
+        for l, part, G, reach in self._rows(layers, rows):
+            for r, group in enumerate(part):
+                i, k = int(rows[group[0]]), sources[group]
+                losses[group], exact[group] = self._row(
+                    l, i, G[:, r] if G is not None else None, reach[r], k, deltas[group]
+                )
+        return losses, exact
+
+    def may_cross(
+        self, layers: np.ndarray, rows: np.ndarray, sources: np.ndarray, deltas: np.ndarray
+    ) -> np.ndarray:
+        """Whether each perturbation (as in :meth:`data_losses`) could cross a kink: a bound,
+        never false when one does."""
+        crosses = np.zeros(layers.size, dtype=bool)
+        for l, part, _, reach in self._rows(layers, rows):
+            for r, group in enumerate(part):
+                i = int(rows[group[0]])
+                crosses[group] = self._crossing(l, i, reach[r], sources[group], deltas[group])
+        return crosses
+
+    def _rows(
+        self, layers: np.ndarray, rows: np.ndarray
+    ) -> Iterator[tuple[int, list[np.ndarray], np.ndarray | None, np.ndarray]]:
+        """Perturbations grouped by the row of ``Z[l]`` they change, in blocks of rows with
+        their sensitivities: ``(l, groups, G, reach)``."""
         order = np.lexsort((rows, layers))
         layer_sorted, row_sorted = layers[order], rows[order]
         starts = np.flatnonzero(np.diff(layer_sorted, prepend=-1) | np.diff(row_sorted, prepend=-1))
         groups = np.split(order, starts[1:])
-        for l in np.unique(layer_sorted):
-            mine = [g for g in groups if layers[g[0]] == l]
+        for l in map(int, np.unique(layer_sorted)):
+            mine = [group for group in groups if layers[group[0]] == l]
+            if l == self.spec.n_layers:
+                yield l, mine, None, np.zeros((len(mine), self.m))
+                continue
             n_after = max(self.spec.layer_sizes[l + 1 :])
             block = max(1, SENSITIVITY_ELEMENTS // (n_after * self.m))
             for start in range(0, len(mine), block):
                 part = mine[start : start + block]
-                G, reach = self._sensitivity(int(l), np.array([rows[g[0]] for g in part]))
-                for r, g in enumerate(part):
-                    losses[g], exact[g] = self._row(
-                        int(l), int(rows[g[0]]), G[:, r], reach[r], sources[g], deltas[g]
-                    )
-        return losses, exact
+                G, reach = self._sensitivity(l, np.array([rows[group[0]] for group in part]))
+                yield l, part, G, reach
 
     def _sensitivity(self, l: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``G[l][:, rows, :]`` (n[L], R, m), and per unit change of ``A[l][rows]`` a bound on
@@ -137,39 +168,58 @@ class PiecewiseLinearCosts:
             U = (self.params[f"W{q + 1}"] @ V.reshape(V.shape[0], -1)).reshape(-1, rows.size, m)
         return np.broadcast_to(U, (U.shape[0], rows.size, m)), reach
 
+    def _crossing(
+        self, l: int, i: int, reach: np.ndarray, sources: np.ndarray, deltas: np.ndarray
+    ) -> np.ndarray:
+        """Whether perturbations of row ``i`` of ``Z[l]`` could move a hidden Z across 0."""
+        if self.closeness is None or l == self.spec.n_layers:
+            return np.zeros(sources.size, dtype=bool)
+        # |ΔZ[l][i, c]| = |δ a_c|; |ΔZ[q][h, c]| = |δ a_c| s_c |∂Z[q][h, c]/∂A[l][i, c]|.
+        ratio = np.maximum(self.closeness[l][i], self.slopes[l][i] * reach)
+        step = np.abs(deltas)
+        crosses = step * self.largest_source[l][sources] * ratio.max() >= CROSSING_MARGIN
+        if crosses.any():  # the bound above is loose: look at each column of those
+            close = np.abs(self.sources[l][sources[crosses]]) * ratio
+            crosses[crosses] = step[crosses] * close.max(axis=1) >= CROSSING_MARGIN
+        return crosses
+
     def _row(
         self,
         l: int,
         i: int,
-        G: np.ndarray,
+        G: np.ndarray | None,
         reach: np.ndarray,
         sources: np.ndarray,
         deltas: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Data losses of perturbations that all change row ``i`` of ``Z[l]``."""
-        s = self.slopes[l][i]
-        source = self.sources[l][sources]  # (K, m)
-        exact = np.zeros(sources.size, dtype=bool)
-        if self.closeness is not None:
-            # |ΔZ[l][i, c]| = |δ a_c|; |ΔZ[q][h, c]| = |δ a_c| s_c |∂Z[q][h, c]/∂A[l][i, c]|.
-            ratio = np.maximum(self.closeness[l][i], s * reach)
-            exact = np.abs(deltas) * (np.abs(source) * ratio).max(axis=1) >= CROSSING_MARGIN
-        columns = np.flatnonzero(s)  # ReLU: where the unit is on; elsewhere nothing changes
-        # (Fancy indexing along the last axis returns arrays in Fortran order; the products
-        # below run 35% faster on C-ordered ones.)
-        H = np.ascontiguousarray(G[:, columns]) * s[columns]  # ∂Z[L]/∂Z[l][i], (n[L], C)
-        T = deltas[:, None] * np.ascontiguousarray(source[:, columns])  # ΔZ[l][i], (K, C)
+        exact = self._crossing(l, i, reach, sources, deltas)
+        if G is None:  # the output layer: Z[L] changes in row i only, by T
+            columns, units = np.arange(self.m), np.array([i])
+            H = np.ones((1, self.m))
+        else:
+            s = self.slopes[l][i]
+            columns, units = np.flatnonzero(s), np.arange(self.spec.layer_sizes[-1])
+            # ∂Z[L]/∂Z[l][i] where the unit's slope is not 0 (fancy indexing along the last
+            # axis gives Fortran order; the products below run 35% faster in C order).
+            H = np.ascontiguousarray(G[:, columns]) * s[columns]
+        T = self.sources[l][np.ix_(sources, columns)]  # (K, C); ReLU: only where the unit is on
+        T *= deltas[:, None]  # ΔZ[l][i]
         # Far from θ the loss's increments lose accuracy (1 + Σ p (e^x − 1) nears 0).
         exact |= np.abs(T).max(axis=1, initial=0) * np.abs(H).max(initial=0) >= LARGEST_CHANGE
+        T[exact] = 0  # their values are not used
         changes = np.empty(sources.size)
         chunk = max(1, CHUNK_ELEMENTS // max(1, H.size))
         for start in range(0, sources.size, chunk):
             part = slice(start, start + chunk)
-            changes[part] = self._loss_changes(T[part], H, columns)
+            changes[part] = self._loss_changes(T[part], H, columns, units)
         return self.base_loss + changes / self.m, exact
 
-    def _loss_changes(self, T: np.ndarray, H: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        """Σ over ``columns`` of loss(Z[L] + ΔZ) − loss(Z[L]) with ΔZ = T ⊗ H: (K,).
+    def _loss_changes(
+        self, T: np.ndarray, H: np.ndarray, columns: np.ndarray, units: np.ndarray
+    ) -> np.ndarray:
+        """Σ over ``columns`` of loss(Z[L] + ΔZ) − loss(Z[L]), where ΔZ is ``T ⊗ H`` in the rows
+        ``units`` of Z[L] and 0 elsewhere: (K,).
 
         Each increment is computed from the base's A[L] by an identity rather than as the
         difference of two losses, so it keeps its relative accuracy however small it is; the
@@ -179,17 +229,20 @@ class PiecewiseLinearCosts:
         * sigmoid: ``softplus(z + x) − softplus(z) − y x = log1p(σ(z) expm1(x)) − y x``;
         * linear: ``((r + x)² − r²) / 2 = x r + x²/2`` with the residual ``r = z − y``.
         """
-        base = np.ascontiguousarray(self.base[:, columns])
+        base = self.base[np.ix_(units, columns)]  # (Fancy indexing keeps it in C order.)
         name = self.spec.output.name
         if name == "linear":
             return T @ (H * base).sum(axis=0) + 0.5 * (np.square(T) @ np.square(H).sum(axis=0))
         X = self._workspace[: T.shape[0] * H.size].reshape(T.shape[0], *H.shape)
-        np.multiply(T[:, None, :], H, out=X)  # ΔZ[L], (K, n[L], C)
+        np.multiply(T[:, None, :], H, out=X)  # ΔZ[L], (K, units, C)
         np.expm1(X, out=X)
         if name == "softmax":
-            y = self.Y[columns]
+            row = np.full(self.spec.layer_sizes[-1], -1)
+            row[units] = np.arange(units.size)
+            at_label = row[self.Y[columns]]  # the row of each column's label among units
+            H_y = np.where(at_label >= 0, H[at_label, np.arange(columns.size)], 0.0)
             change = np.log1p(np.einsum("knc,nc->kc", X, base))
-            return change.sum(axis=1) - T @ H[y, np.arange(columns.size)]
+            return change.sum(axis=1) - T @ H_y
         np.multiply(X, base, out=X)  # sigmoid
         np.log1p(X, out=X)
-        return X.sum(axis=(1, 2)) - T @ (H * self.Y[:, columns]).sum(axis=0)
+        return X.sum(axis=(1, 2)) - T @ (H * self.Y[np.ix_(units, columns)]).sum(axis=0)
