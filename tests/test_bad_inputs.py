@@ -23,13 +23,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+import safetensors.numpy
 
 import dlrecipe
 from dlrecipe.cli import main
 from dlrecipe.data import load_csv, load_data, split
 from dlrecipe.data.files import load_image_folder, load_npz
 from dlrecipe.sklearn import NetClassifier
-from dlrecipe.train.files import load_model, save_model
+from dlrecipe.train.files import checksum, load_model, save_model
 
 Action = Callable[[], Any]
 CASES: dict[str, tuple[Callable[[Path, Path], Action], Any, tuple[str, ...]]] = {}
@@ -314,6 +315,9 @@ def _(folder, run):
     return lambda: save_model(model, folder / "model.safetensors")
 
 
+SPEC = json.dumps(net().spec.to_config())
+
+
 def model_bytes(folder: Path) -> bytes:
     path = folder / "source.safetensors"
     save_model(net(), path)
@@ -346,6 +350,36 @@ def rewrite_metadata(data: bytes, **changes: str) -> bytes:
     return struct.pack("<Q", len(text)) + text + data[8 + n :]
 
 
+def rewrite_header(data: bytes, old: bytes, new: bytes) -> bytes:
+    """The file with ``old`` replaced by ``new`` once in its JSON header (length updated)."""
+    n = struct.unpack("<Q", data[:8])[0]
+    text = data[8 : 8 + n].replace(old, new, 1)
+    return struct.pack("<Q", len(text)) + text + data[8 + n :]
+
+
+case("load_model: an infinite array offset", ValueError, "corrupted", "header", "infinity")(
+    damaged_model(lambda d: rewrite_header(d, b'"data_offsets":[0,', b'"data_offsets":[0,1e400,'))
+)
+
+
+def crafted(data: bytes, **changes: Any) -> bytes:
+    """The model file with its JSON metadata changed and its checksum made to match: a file
+    written on purpose, not damaged."""
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8 : 8 + n])
+    strings = header["__metadata__"]
+    strings["metadata"] = json.dumps(json.loads(strings["metadata"]) | changes)
+    strings["sha256"] = checksum(strings["metadata"], safetensors.numpy.load(data))
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + data[8 + n :]
+
+
+case("load_model: a structured dtype name", ValueError, "dtype", "'float64' or", "'3f8,(2)i4'")(
+    damaged_model(lambda d: crafted(d, dtype="3f8,(2)i4"))
+)
+case("load_model: an unknown hidden activation", ValueError, "spec", "'swish'")(
+    damaged_model(lambda d: crafted(d, spec=json.loads(SPEC) | {"hidden_activation": "swish"}))
+)
 case("load_model: 0 bytes", ValueError, "empty (0 bytes)")(damaged_model(lambda d: b""))
 case("load_model: truncated", ValueError, "is truncated", "bytes")(
     damaged_model(lambda d: d[: len(d) - 5])

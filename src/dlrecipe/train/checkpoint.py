@@ -139,7 +139,7 @@ class Checkpoint:
                 dtype=str(meta["dtype"]),
                 fingerprint=str(meta["fingerprint"]),
             )
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise ValueError(
                 f"{path} is a damaged checkpoint: {error!r} is missing or malformed"
             ) from None

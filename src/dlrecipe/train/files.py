@@ -237,7 +237,7 @@ def _read_header(path: Path, data: bytes) -> dict[str, Any]:
         header = json.loads(data[8 : 8 + n].decode("utf-8"))
         entries = [entry for key, entry in header.items() if key != "__metadata__"]
         end = max((int(entry["data_offsets"][1]) for entry in entries), default=0)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as error:
         raise ValueError(
             f"{path} is corrupted: its header is not valid safetensors JSON ({error}); {_AGAIN}"
         ) from None
