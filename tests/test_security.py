@@ -65,7 +65,7 @@ def test_a_pickle_under_a_loaders_name_is_refused_unrun(tmp_path, kind):
     if kind == "csv":
         path = tmp_path / "table.csv"
         path.write_bytes(data)
-        with pytest.raises(ValueError, match="not UTF-8|NUL byte"):
+        with pytest.raises(ValueError, match=r"not UTF-8|NUL byte"):
             load_data(path)
     else:
         path = tmp_path / f"{kind}.safetensors"
