@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import sys
@@ -27,6 +28,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -318,11 +320,14 @@ def workloads(quick: bool) -> list[Workload]:
 
 
 def measure(w: Workload, dtype: str) -> dict[str, float]:
+    """The best of ``w.repeats`` times of every contestant, the repeats interleaved so that a
+    slow spell of the (shared) machine does not fall on one contestant only."""
     params = initial_weights(w, dtype)
-    times = {}
-    for name in ("dlrecipe", "numpy", *[p for p in w.peers if p != "numpy"], "floor"):
-        if name != "numpy" or "numpy" in w.peers:
-            times[name] = min(CONTESTANTS[name](w, dtype, params) for _ in range(w.repeats))
+    names = ["dlrecipe", *w.peers, "floor"]
+    times = dict.fromkeys(names, math.inf)
+    for _ in range(w.repeats):
+        for name in names:
+            times[name] = min(times[name], CONTESTANTS[name](w, dtype, params))
     return times
 
 
@@ -354,58 +359,87 @@ def machine() -> dict[str, str]:
     }
 
 
+COLUMNS = (
+    f"{'workload':27} {'dtype':7} {'dlrecipe s':>10} {'ex/s':>9} {'GFLOP/s':>7} {'floor %':>7} "
+    f"{'numpy s':>8} {'torch s':>8} {'sklearn s':>9} {'floor s':>8} {'/numpy':>6} {'/torch':>6} "
+    f"{'/sklearn':>8}"
+)
+
+
+def result_row(w: Workload, dtype: str, times: dict[str, float]) -> dict[str, object]:
+    ours = times["dlrecipe"]
+    return {
+        "workload": w.name,
+        "dtype": dtype,
+        "layer_sizes": list(w.sizes),
+        "examples": w.m,
+        "epochs": w.epochs,
+        "batch_size": w.batch_size,
+        "optimizer": w.optimizer,
+        "steps": w.steps,
+        "flop": w.flops,
+        "seconds": times,
+        "examples_per_second": {k: w.m * w.epochs / t for k, t in times.items()},
+        "gflops": {k: w.flops / t / 1e9 for k, t in times.items()},
+        "floor_fraction": {k: times["floor"] / t for k, t in times.items() if k != "floor"},
+        "ratio": {k: ours / t for k, t in times.items() if k not in ("dlrecipe", "floor")},
+    }
+
+
+def table_line(row: dict[str, Any]) -> str:
+    times, ratio = row["seconds"], row["ratio"]
+
+    def cell(key: str, width: int) -> str:
+        return f"{times[key]:{width}.3f}" if key in times else f"{'-':>{width}}"
+
+    def ratio_cell(key: str, width: int) -> str:
+        return f"{ratio[key]:{width}.2f}" if key in ratio else f"{'-':>{width}}"
+
+    return (
+        f"{row['workload']:27} {row['dtype']:7} {times['dlrecipe']:10.3f} "
+        f"{row['examples_per_second']['dlrecipe']:9.3g} {row['gflops']['dlrecipe']:7.2f} "
+        f"{100 * row['floor_fraction']['dlrecipe']:6.1f}% {cell('numpy', 8)} {cell('torch', 8)} "
+        f"{cell('sklearn', 9)} {cell('floor', 8)} {ratio_cell('numpy', 6)} "
+        f"{ratio_cell('torch', 6)} {ratio_cell('sklearn', 8)}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller workloads (about a minute)")
-    parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    parser.add_argument("--quick", action="store_true", help="smaller workloads (under a minute)")
+    parser.add_argument(
+        "--json",
+        metavar="PATH",
+        help="where to write the results as JSON (default: benchmarks/results.json, "
+        "except for --quick runs)",
+    )
     parser.add_argument(
         "--dtype", choices=("float32", "float64"), action="append", help="default: both"
     )
+    parser.add_argument("--only", metavar="TEXT", help="only the workloads whose name has TEXT")
     args = parser.parse_args(argv)
+    if args.json is None and not args.quick:
+        args.json = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json")
     info = machine()
     print(" | ".join(f"{k}: {v}" for k, v in info.items()), flush=True)
-    header = (
-        f"{'workload':28} {'dtype':7} {'dlrecipe s':>10} {'GFLOP/s':>8} {'floor %':>8} "
-        f"{'numpy s':>8} {'torch s':>8} {'sklearn s':>9} {'/numpy':>7} {'/torch':>7} "
-        f"{'/sklearn':>8}"
-    )
-    print(header)
+    print(COLUMNS)
     rows = []
     for w in workloads(args.quick):
+        if args.only and args.only not in w.name:
+            continue
         for dtype in args.dtype or ("float32", "float64"):
-            times = measure(w, dtype)
-            ours = times["dlrecipe"]
-            row = {
-                "workload": w.name,
-                "dtype": dtype,
-                "examples": w.m,
-                "epochs": w.epochs,
-                "batch_size": w.batch_size,
-                "optimizer": w.optimizer,
-                "steps": w.steps,
-                "seconds": times,
-                "gflops": {k: w.flops / t / 1e9 for k, t in times.items()},
-                "floor_fraction": times["floor"] / ours,
-                "ratio": {k: ours / t for k, t in times.items() if k not in ("dlrecipe", "floor")},
-            }
+            row = result_row(w, dtype, measure(w, dtype))
             rows.append(row)
-
-            def cell(key: str, width: int, times: dict[str, float] = times) -> str:
-                return f"{times[key]:{width}.3f}" if key in times else f"{'-':>{width}}"
-
-            def ratio(key: str, width: int, r: dict[str, float] = row["ratio"]) -> str:
-                return f"{r[key]:{width}.2f}" if key in r else f"{'-':>{width}}"
-
-            print(
-                f"{w.name:28} {dtype:7} {ours:10.3f} {row['gflops']['dlrecipe']:8.2f} "
-                f"{100 * row['floor_fraction']:7.1f}% {cell('numpy', 8)} {cell('torch', 8)} "
-                f"{cell('sklearn', 9)} {ratio('numpy', 7)} {ratio('torch', 7)} "
-                f"{ratio('sklearn', 8)}",
-                flush=True,
-            )
+            print(table_line(row), flush=True)
+    print(
+        "ex/s: training examples processed per second; GFLOP/s: the eight products' arithmetic "
+        "per second; floor %: the products alone / dlrecipe's time; /peer: dlrecipe's time / "
+        "the peer's (below 1: dlrecipe is faster)"
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": info, "quick": args.quick, "results": rows}, f, indent=2)
+            f.write("\n")
     return 0
 
 

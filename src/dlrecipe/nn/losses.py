@@ -15,6 +15,7 @@ All three are ``A - Y`` because each pairs an output with its canonical loss (th
 log-likelihood of a Bernoulli, a categorical and a Gaussian): the ``1/(a(1-a))`` of the
 cross-entropy cancels the ``a(1-a)`` of the sigmoid, and likewise for softmax. The gradients
 are per example, not divided by ``m``: the ``1/m`` is applied once in ``dW[l]`` and ``db[l]``.
+Each writes into ``out=`` when given one.
 
 ``Y`` is ``(n[L], m)`` floats for sigmoid and linear outputs, and ``y`` is ``(m,)`` integer
 class labels for softmax. The value returned by each loss is ``(1/m) Σ_i loss_i``.
@@ -54,14 +55,20 @@ def mean_squared_error(ZL: np.ndarray, Y: np.ndarray) -> float:
     return float(np.sum(R * R) / (2 * m))
 
 
-def residual_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+def residual_gradient(AL: np.ndarray, Y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """dZ[L] = A[L] - Y for a sigmoid + binary cross-entropy or linear + squared-error output."""
-    return AL - Y
+    return np.subtract(AL, Y, out=out)
 
 
-def softmax_cross_entropy_gradient(AL: np.ndarray, y: np.ndarray) -> np.ndarray:
+def softmax_cross_entropy_gradient(
+    AL: np.ndarray, y: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """dZ[L] = A[L] - one_hot(y), without building the one-hot matrix."""
-    dZ = AL.copy()
+    if out is None:
+        dZ = AL.copy()
+    else:
+        dZ = out
+        np.copyto(dZ, AL)
     dZ[y, np.arange(AL.shape[1])] -= 1
     return dZ
 
@@ -70,10 +77,10 @@ class Output(NamedTuple):
     """An output activation with its loss: ``loss(ZL, Y) -> J_data``, ``gradient(AL, Y) -> dZL``."""
 
     name: str
-    activation: Callable[[np.ndarray], np.ndarray]
+    activation: Callable[..., np.ndarray]  # (Z, out=None) -> A
     loss_name: str
     loss: Callable[[np.ndarray, np.ndarray], float]
-    gradient: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    gradient: Callable[..., np.ndarray]  # (AL, Y, out=None) -> dZ
 
 
 OUTPUTS: dict[str, Output] = {

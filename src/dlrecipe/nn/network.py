@@ -15,12 +15,16 @@ With inverted dropout on layer ``l-1`` (``keep_prob[l-1] < 1``), ``A[l-1]`` is m
 its mask ``D[l-1] / keep_prob`` before it feeds layer ``l``, and ``dA[l-1]`` by the same mask.
 
 These are pure functions of a parameter dict ``{"W1", "b1", …}`` and a :class:`NetworkSpec`;
-:class:`dlrecipe.MLP` holds the state and checks the inputs.
+:class:`dlrecipe.MLP` holds the state and checks the inputs. Training passes a
+:class:`Workspace`: the same functions then write every ``Z[l]``, ``A[l]``, ``g'(Z[l])``,
+``dZ[l]`` and gradient into arrays allocated once and reused by every step, instead of
+allocating them anew (large temporaries cost real time, and so does every NumPy call).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -46,6 +50,68 @@ class LayerCache(NamedTuple):
     mask_prev: np.ndarray | None  # D[l-1] / keep_prob[l-1], or None without dropout
     Z: np.ndarray  # (n[l], m)
     A: np.ndarray  # g[l](Z[l]) before any dropout, (n[l], m)
+    G: np.ndarray | None = None  # g[l]'(Z[l]) of a hidden layer, when a workspace computed it
+
+
+class _Buffers(NamedTuple):
+    """One layer's arrays for a batch of ``b`` examples, each ``(n[l], b)``."""
+
+    Z: np.ndarray
+    A: np.ndarray
+    G: np.ndarray  # g'(Z[l]) (hidden layers)
+    dZ: np.ndarray  # dZ[l]; also dA[l] first, turned into dZ[l] in place
+
+
+class Workspace:
+    """Arrays for training steps on batches of at most ``m`` examples, allocated once.
+
+    ``grads`` are the arrays the gradients are written into: by default the workspace's own;
+    training passes the optimizer's (:meth:`~dlrecipe.nn.optimizers.Optimizer.gradient_buffers`)
+    so that the step takes them without a copy. A batch of ``b < m`` examples (the last of an
+    epoch) uses the first ``n[l] × b`` numbers of each array, still contiguous.
+    """
+
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        m: int,
+        dtype: np.dtype | type,
+        grads: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        n, L = spec.layer_sizes, spec.n_layers
+        self.spec, self.m, self.dtype = spec, m, np.dtype(dtype)
+        # 4 flat arrays per layer (Z, A, G, dZ); 0 is a placeholder for the input layer.
+        self._memory = [
+            [np.empty(n[l] * m, self.dtype) for _ in _Buffers._fields] for l in range(L + 1)
+        ]
+        self._views: dict[int, list[_Buffers]] = {}
+        if grads is None:
+            grads = {}
+            for l in range(1, L + 1):
+                grads[f"dW{l}"] = np.empty((n[l], n[l - 1]), self.dtype)
+                grads[f"db{l}"] = np.empty((n[l], 1), self.dtype)
+        self.grads = grads
+
+    def buffers(self, b: int) -> list[_Buffers]:
+        """Layer ``l``'s arrays for a batch of ``b`` examples, at index ``l`` (1 … L)."""
+        views = self._views.get(b)
+        if views is None:
+            if not 0 < b <= self.m:
+                raise ValueError(f"a batch of {b} examples does not fit a workspace for {self.m}")
+            n = self.spec.layer_sizes
+            views = [
+                _Buffers(*(flat[: n[l] * b].reshape(n[l], b) for flat in self._memory[l]))
+                for l in range(len(n))
+            ]
+            self._views[b] = views
+        return views
+
+
+@cache
+def _names(L: int) -> tuple[tuple[str, str, str, str], ...]:
+    """``("W1", "b1", "dW1", "db1")`` … for layers 1 … L (index 0 unused)."""
+    names = [(f"W{l}", f"b{l}", f"dW{l}", f"db{l}") for l in range(1, L + 1)]
+    return (("", "", "", ""), *names)
 
 
 def forward(
@@ -56,14 +122,19 @@ def forward(
     training: bool = False,
     rng: np.random.Generator | None = None,
     first_layer: int = 1,
+    workspace: Workspace | None = None,
 ) -> list[LayerCache]:
     """Propagate ``A[first_layer - 1]`` (n, m) through layers ``first_layer … L``.
 
     Dropout is applied only when ``training`` is true, with masks drawn from ``rng``. Returns
-    one cache per layer; the last one holds ``Z[L]`` and ``A[L]``.
+    one cache per layer; the last one holds ``Z[L]`` and ``A[L]``. With a ``workspace`` the
+    arrays are the workspace's (overwritten by the next call), and every hidden layer's cache
+    also holds ``G = g'(Z[l])`` for the backward pass.
     """
+    L, names = spec.n_layers, _names(spec.n_layers)
+    out = workspace.buffers(A_prev.shape[1]) if workspace is not None else None
     caches = []
-    for l in range(first_layer, spec.n_layers + 1):
+    for l in range(first_layer, L + 1):
         mask = None
         keep_prob = spec.keep_prob[l - 1]
         if training and keep_prob < 1:
@@ -71,16 +142,28 @@ def forward(
                 raise ValueError("dropout needs a random generator: pass rng=")
             mask = dropout_mask(A_prev.shape, keep_prob, rng, A_prev.dtype)
             A_prev = dropout_forward(A_prev, mask)
-        Z = params[f"W{l}"] @ A_prev + params[f"b{l}"]
-        g = spec.output.activation if l == spec.n_layers else spec.hidden.forward
-        A = g(Z)
-        caches.append(LayerCache(A_prev, mask, Z, A))
+        W, b = params[names[l][0]], params[names[l][1]]
+        Z = np.matmul(W, A_prev, out=None if out is None else out[l].Z)
+        Z += b  # Z[l] = W[l] A[l-1] + b[l]
+        G = None
+        if l == L:
+            A = spec.output.activation(Z, out=None if out is None else out[l].A)
+        elif out is None:
+            A = spec.hidden.forward(Z)
+        elif spec.hidden.forward_with_derivative is None:
+            A = spec.hidden.forward(Z, out=out[l].A)
+        else:
+            A, G = out[l].A, out[l].G
+            spec.hidden.forward_with_derivative(Z, A, G)  # A[l] = g(Z[l]), G = g'(Z[l])
+        caches.append(LayerCache(A_prev, mask, Z, A, G))
         A_prev = A
     return caches
 
 
 def penalty(params: Params, spec: NetworkSpec, m: int) -> float:
     """The regularization part of J: (λ₂/2m) Σ ||W||² + (λ₁/2m) Σ |W| over W[1] … W[L]."""
+    if not (spec.l2 or spec.l1):
+        return 0.0
     weights = [params[f"W{l}"] for l in range(1, spec.n_layers + 1)]
     total = 0.0
     if spec.l2:
@@ -115,30 +198,42 @@ def backward(
     spec: NetworkSpec,
     *,
     m_penalty: int | None = None,
+    workspace: Workspace | None = None,
 ) -> dict[str, np.ndarray]:
     """Gradients ``{"dW1", "db1", …}`` of J (penalty included) from a full forward's ``caches``.
 
-    ``m_penalty`` as in :func:`cost`: the penalty's gradient is ``(λ / m_penalty) W[l]``.
+    ``m_penalty`` as in :func:`cost`: the penalty's gradient is ``(λ / m_penalty) W[l]``. With
+    the ``workspace`` of the forward pass, the gradients are written into ``workspace.grads``
+    (and that dict is returned).
     """
-    L = spec.n_layers
+    L, names = spec.n_layers, _names(spec.n_layers)
     m = caches[-1].Z.shape[1]
     m_reg = m_penalty or m
-    grads: dict[str, np.ndarray] = {}
-    dZ = spec.output.gradient(caches[-1].A, Y)
+    out = workspace.buffers(m) if workspace is not None else None
+    grads: dict[str, np.ndarray] = {} if workspace is None else workspace.grads
+    dZ = spec.output.gradient(caches[-1].A, Y, out=None if out is None else out[L].dZ)
     for l in range(L, 0, -1):
         A_prev, mask_prev = caches[l - 1].A_prev, caches[l - 1].mask_prev
-        W = params[f"W{l}"]
-        dW = (dZ @ A_prev.T) / m
+        W_name, _, dW_name, db_name = names[l]
+        W = params[W_name]
+        dW = np.matmul(dZ, A_prev.T, out=grads.get(dW_name))
+        dW /= m  # dW[l] = (1/m) dZ[l] A[l-1]ᵀ
         if spec.l2:
             dW += l2_gradient(W, spec.l2, m_reg)
         if spec.l1:
             dW += l1_gradient(W, spec.l1, m_reg)
-        grads[f"dW{l}"] = dW
-        grads[f"db{l}"] = dZ.sum(axis=1, keepdims=True) / m
+        db = np.sum(dZ, axis=1, keepdims=True, out=grads.get(db_name))
+        db /= m  # db[l] = (1/m) Σ_columns dZ[l], along the contiguous axis
+        grads[dW_name], grads[db_name] = dW, db
         if l > 1:
-            dA = W.T @ dZ
+            dA = np.matmul(W.T, dZ, out=None if out is None else out[l - 1].dZ)  # dA[l-1]
             if mask_prev is not None:
                 dA = dropout_backward(dA, mask_prev)
             below = caches[l - 2]
-            dZ = spec.hidden.backward(dA, below.Z, below.A)  # dZ[l-1]
-    return {name: grads[name] for l in range(1, L + 1) for name in (f"dW{l}", f"db{l}")}
+            if below.G is not None:
+                dZ = np.multiply(dA, below.G, out=dA)  # dZ[l-1] = dA[l-1] * g'(Z[l-1])
+            else:
+                dZ = spec.hidden.backward(dA, below.Z, below.A, out=dA)  # dZ[l-1]
+    if workspace is not None:
+        return grads
+    return {name: grads[name] for l in range(1, L + 1) for name in names[l][2:]}

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NoReturn
@@ -44,10 +45,46 @@ class _Vectors:
         self.shapes = shapes  # parameter name -> shape, in the order of the flat vectors
         size = sum(math.prod(shape) for shape in shapes.values())
         self.averages = {slot: np.zeros(size, dtype) for slot in slots}  # "v", "s"
-        self.dtheta = np.zeros(size, dtype)  # this step's gradient
+        self.dtheta = np.zeros(size, dtype)  # this step's gradient (never overwritten by a step)
         self.delta = np.zeros(size, dtype)  # this step's update: θ := θ − Δθ
-        dthetas, deltas = self.split(self.dtheta), self.split(self.delta)
-        self.steps = [(name, dthetas[name], deltas[name]) for name in shapes]
+        self.scratch = np.zeros(size if "s" in slots else 0, dtype)  # α dW or α v̂: RMSprop, Adam
+        self.gradients = {"d" + name: view for name, view in self.split(self.dtheta).items()}
+        deltas = self.split(self.delta)
+        self.steps = [(name, self.gradients["d" + name], deltas[name]) for name in shapes]
+        # The arrays of the last validated step, as given (in the dicts' order) and as used:
+        self.given: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
+        self.copies: list[tuple[np.ndarray, np.ndarray]] = []  # (dθ's view, a gradient elsewhere)
+        self.updates: list[tuple[np.ndarray, np.ndarray]] = []  # (W, Δθ's view)
+
+    def validated(self, params: Arrays, grads: Arrays) -> bool:
+        """Whether ``params`` and ``grads`` hold, by identity, the arrays last validated."""
+        Ws, dWs = self.given
+        return (
+            len(params) == len(Ws)
+            and len(grads) == len(dWs)
+            and all(map(operator.is_, params.values(), Ws))
+            and all(map(operator.is_, grads.values(), dWs))
+        )
+
+    def validate(self, params: Arrays, grads: Arrays) -> None:
+        """Check the shapes and dtypes of ``params`` and ``grads`` against the state."""
+        if len(params) != len(self.shapes) or len(grads) != len(self.shapes):
+            _mismatch(self, params, grads)
+        copies, updates = [], []
+        for name, dW_flat, delta in self.steps:
+            W, dW = params.get(name), grads.get("d" + name)
+            if W is None or dW is None or W.shape != delta.shape or dW.shape != W.shape:
+                _mismatch(self, params, grads)
+            if W.dtype != delta.dtype:
+                raise ValueError(
+                    f"parameter {name} is {W.dtype} but the optimizer's state is {delta.dtype}; "
+                    "keep the model in the dtype it had at the first step"
+                )
+            if dW is not dW_flat:
+                copies.append((dW_flat, dW))
+            updates.append((W, delta))
+        self.given = (tuple(params.values()), tuple(grads.values()))
+        self.copies, self.updates = copies, updates
 
     def split(self, vector: np.ndarray) -> dict[str, np.ndarray]:
         """Views of a flat ``vector``, one per parameter, with the parameter's shape."""
@@ -75,32 +112,33 @@ class Optimizer:
     _state: _State = field(default_factory=_State, init=False, repr=False)
 
     def step(self, params: Arrays, grads: Arrays, learning_rate: float) -> None:
-        """Update every ``params[name]`` in place with its gradient ``grads["d" + name]``."""
+        """Update every ``params[name]`` in place with its gradient ``grads["d" + name]``.
+
+        A gradient that is one of :meth:`gradient_buffers` is used where it is, without a copy.
+        """
         if isinstance(learning_rate, bool) or not 0.0 <= learning_rate < math.inf:
             raise ValueError(
                 f"learning_rate must be a finite number >= 0; got learning_rate={learning_rate!r}"
             )
         state = self._state
         x = state.vectors or _new_vectors(params, self.slots)
-        if len(params) != len(x.shapes) or len(grads) != len(x.shapes):
-            _mismatch(x, params, grads)
-        updates = []
-        for name, dW_flat, delta in x.steps:  # gather the gradients into dθ
-            W, dW = params.get(name), grads.get("d" + name)
-            if W is None or dW is None or W.shape != delta.shape or dW.shape != W.shape:
-                _mismatch(x, params, grads)
-            if W.dtype != delta.dtype:
-                raise ValueError(
-                    f"parameter {name} is {W.dtype} but the optimizer's state is {delta.dtype}; "
-                    "keep the model in the dtype it had at the first step"
-                )
+        if not x.validated(params, grads):  # checked once, then compared by identity
+            x.validate(params, grads)
+        for dW_flat, dW in x.copies:  # gather into dθ the gradients that are not already there
             np.copyto(dW_flat, dW)
-            updates.append((W, delta))
         state.vectors = x
         state.t += 1
         self._update(x, learning_rate)
-        for W, delta in updates:
+        for W, delta in x.updates:
             W -= delta  # in place: these arrays are the model's
+
+    def gradient_buffers(self, params: Arrays) -> dict[str, np.ndarray]:
+        """``{"dW1": …, "db1": …}``: views of the flat dθ to write the gradients of ``params``
+        into, so that :meth:`step` takes them without a copy. A step never modifies them."""
+        state = self._state
+        if state.vectors is None:
+            state.vectors = _new_vectors(params, self.slots)
+        return dict(state.vectors.gradients)
 
     def _update(self, x: _Vectors, learning_rate: float) -> None:
         """Write the update Δθ into ``x.delta`` from the gradient ``x.dtheta`` (overwritable)."""
@@ -177,8 +215,8 @@ class Momentum(Optimizer):
     def _update(self, x: _Vectors, learning_rate: float) -> None:
         v, dW, delta = x.averages["v"], x.dtheta, x.delta
         v *= self.beta
-        dW *= 1 - self.beta
-        v += dW  # v = β v + (1 − β) dW
+        np.multiply(dW, 1 - self.beta, out=delta)
+        v += delta  # v = β v + (1 − β) dW
         np.multiply(v, learning_rate, out=delta)  # Δ = α v
 
 
@@ -196,15 +234,15 @@ class RMSprop(Optimizer):
         _check(self, "epsilon", usual="1e-8")
 
     def _update(self, x: _Vectors, learning_rate: float) -> None:
-        s, dW, delta = x.averages["s"], x.dtheta, x.delta
+        s, dW, delta, scaled = x.averages["s"], x.dtheta, x.delta, x.scratch
         np.square(dW, out=delta)
         delta *= 1 - self.beta
         s *= self.beta
         s += delta  # s = β s + (1 − β) dW²
         np.sqrt(s, out=delta)
         delta += self.epsilon  # √s + ε
-        dW *= learning_rate
-        np.divide(dW, delta, out=delta)  # Δ = α dW / (√s + ε)
+        np.multiply(dW, learning_rate, out=scaled)
+        np.divide(scaled, delta, out=delta)  # Δ = α dW / (√s + ε)
 
 
 @dataclass(frozen=True, eq=False)
@@ -234,9 +272,9 @@ class Adam(Optimizer):
         np.divide(s, 1 - self.beta2**t, out=delta)  # ŝ = s / (1 − β₂ᵗ)
         np.sqrt(delta, out=delta)
         delta += self.epsilon  # √ŝ + ε
-        np.divide(v, 1 - self.beta1**t, out=dW)  # v̂ = v / (1 − β₁ᵗ), in dW's place
-        dW *= learning_rate
-        np.divide(dW, delta, out=delta)  # Δ = α v̂ / (√ŝ + ε)
+        v_hat = np.divide(v, 1 - self.beta1**t, out=x.scratch)  # v̂ = v / (1 − β₁ᵗ)
+        v_hat *= learning_rate
+        np.divide(v_hat, delta, out=delta)  # Δ = α v̂ / (√ŝ + ε)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {

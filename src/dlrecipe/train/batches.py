@@ -172,6 +172,7 @@ class TrainingData:
             A_dev = model.columns(dev[0])
             self.dev = (A_dev, model.targets(dev[1], A_dev.shape[1]))
         rows = self.m if self.batch_size is None else self.batch_size
+        self.rows = rows  # the most examples in one batch
         self._rows: np.ndarray | None = None  # the reused buffers: gathered rows (b, n[0]) …
         self._raw: np.ndarray | None = None  # … and, when streaming, the raw rows before that
         if augmenter is None and (self.batch_size is not None or self.streamed):

@@ -19,6 +19,7 @@ import numpy as np
 from .callbacks import LOG_KEYS
 
 COLUMNS = ("epoch", *LOG_KEYS)
+_NOT_MEASURED = dict.fromkeys(LOG_KEYS, math.nan)
 
 
 class History:
@@ -34,9 +35,12 @@ class History:
         self.best_epoch: int | None = None  # early stopping's best epoch (restored by default)
 
     def append(self, epoch: int, logs: Mapping[str, float]) -> None:
-        self.rows.append(
-            {"epoch": epoch, **{key: float(logs.get(key, math.nan)) for key in LOG_KEYS}}
-        )
+        row: dict[str, float] = {"epoch": epoch, **_NOT_MEASURED}
+        for key, value in logs.items():
+            if key in row:
+                row[key] = float(value)
+        row["epoch"] = epoch
+        self.rows.append(row)
 
     @property
     def epochs(self) -> np.ndarray:

@@ -23,7 +23,7 @@ from ..data.normalize import Standardizer
 from ..nn import network
 from ..nn.metrics import error_rate
 from ..nn.optimizers import Optimizer, get_optimizer
-from ..nn.schedules import get_schedule
+from ..nn.schedules import Constant, get_schedule
 from .batches import TrainingData, streamed, streamed_standardizer, training_matrix
 from .callbacks import Callback
 from .checkpoint import Checkpoint, RunDirectory, data_fingerprint
@@ -126,6 +126,7 @@ def fit(
     if checkpoint is not None:
         opt.load_state(*checkpoint.optimizer_state)
     decay = get_schedule(config["schedule"])
+    constant = isinstance(decay, Constant)
     augmenter = Augmenter.from_config(config["augment"]) if config["augment"] else None
     data = TrainingData(model, X, y, batch_size=config["batch_size"], augmenter=augmenter, dev=dev)
 
@@ -142,14 +143,20 @@ def fit(
     for callback in everyone:
         callback.on_train_begin(model, history)
 
+    # The step's arrays, allocated once; the gradients are written straight into the
+    # optimizer's flat dθ (the first step reads them from there without a copy).
+    workspace = network.Workspace(
+        model.spec, data.rows, model.dtype, grads=opt.gradient_buffers(model.params)
+    )
     grads: dict[str, np.ndarray] = {}
     # Overflow in a diverging network is expected: the guard turns it into a diagnosis.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(start, config["epochs"]):
             began = time.perf_counter()
-            lr = decay(config["learning_rate"], epoch)
-            logs, grads = _one_epoch(model, data, opt, lr, guard, epoch, grads)
-            logs |= data.dev_metrics()
+            lr = config["learning_rate"] if constant else decay(config["learning_rate"], epoch)
+            logs, grads = _one_epoch(model, data, opt, lr, guard, epoch, grads, workspace)
+            if data.dev is not None:
+                logs |= data.dev_metrics()
             logs["seconds"] = time.perf_counter() - began
             guard.check_epoch(model, epoch, logs["cost"], grads)
             history.append(epoch, logs)
@@ -180,22 +187,27 @@ def _one_epoch(
     guard: DivergenceGuard,
     epoch: int,
     grads: dict[str, np.ndarray],
+    workspace: network.Workspace,
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """Forward, J, backward and an optimizer step for each mini-batch; the epoch's averages."""
-    spec, params, rng = model.spec, model.params, model.rng
-    totals = np.zeros(3)  # Σ b·J, Σ b·loss, Σ b·error over the epoch's batches
+    spec, params, rng, m = model.spec, model.params, model.rng, data.m
+    output = spec.output.name
+    total_cost = total_loss = total_error = 0.0  # Σ b·J, Σ b·loss, Σ b·error over the batches
     for A0, Y in data.batches(rng):
-        caches = network.forward(params, A0, spec, training=True, rng=rng)
-        last = caches[-1]
+        caches = network.forward(params, A0, spec, training=True, rng=rng, workspace=workspace)
+        ZL, AL = caches[-1].Z, caches[-1].A
         # The penalty is scaled by the whole training set's m: λ means the same for any batch size.
-        J, loss = network.cost(params, last.Z, Y, spec, m_penalty=data.m)
+        J, loss = network.cost(params, ZL, Y, spec, m_penalty=m)
         guard.check_batch(model, epoch, J, grads)  # before any NaN reaches the weights
-        grads = network.backward(params, caches, Y, spec, m_penalty=data.m)
+        grads = network.backward(params, caches, Y, spec, m_penalty=m, workspace=workspace)
         b = A0.shape[1]
-        totals += (b * J, b * loss, b * error_rate(spec.output.name, last.Z, last.A, Y))
+        total_cost += b * J
+        total_loss += b * loss
+        total_error += b * error_rate(output, ZL, AL, Y)
         optimizer.step(params, grads, learning_rate)
-    cost, loss, error = (totals / data.m).tolist()
-    return {"cost": cost, "loss": loss, "error": error, "learning_rate": learning_rate}, grads
+    logs = {"cost": total_cost / m, "loss": total_loss / m, "error": total_error / m}
+    logs["learning_rate"] = learning_rate
+    return logs, grads
 
 
 def _config(
