@@ -6,13 +6,9 @@ import numpy as np
 import pytest
 
 import dlrecipe
-from dlrecipe.check import (
-    GradientCheckCallback,
-    gradient_check_directions,
-)
+from dlrecipe.check import gradient_check_directions
 from dlrecipe.check.fast import PerturbedCosts
 from dlrecipe.check.pieces import PiecewiseLinearCosts
-from dlrecipe.data import circles
 from dlrecipe.nn import ParameterIndex, gradients_to_vector, network, vector_to_parameters
 from textbook import buggy_backward
 
@@ -278,47 +274,3 @@ def test_directional_check_validates_its_input():
         gradient_check_directions(model, X, y, epsilon=-1.0)
     with pytest.raises(ValueError, match="dropout is on"):
         gradient_check_directions(model.copy(keep_prob=0.5), X, y)
-
-
-# --- the callback ----------------------------------------------------------------------------
-def train(callbacks=()):
-    X, y = circles(60, noise=0.1, seed=0)
-    model = dlrecipe.MLP((2, 6, 4, 1), hidden_activation="tanh", keep_prob=0.9, seed=0)
-    model.fit(X, y, epochs=7, learning_rate=0.1, batch_size=16, callbacks=callbacks, progress=False)
-    return model, X, y
-
-
-def test_callback_records_at_every_nth_epoch_and_does_not_change_training():
-    plain, X, y = train()
-    callback = GradientCheckCallback(X, y, every=3, n_directions=2)
-    checked, _, _ = train([callback])
-    assert [r.epoch for r in callback.records] == [2, 5]  # after the 3rd and the 6th epoch
-    assert all(not r.flagged and r.difference < 1e-5 for r in callback.records)
-    assert not callback.flagged
-    assert callback.warnings == []
-    for name, p in plain.params.items():
-        assert np.array_equal(p, checked.params[name])
-
-
-def test_callback_flags_a_wrong_backward_pass_without_raising(monkeypatch):
-    X, y = circles(60, noise=0.1, seed=0)
-    callback = GradientCheckCallback(X, y, every=2, n_directions=2)
-    model = dlrecipe.MLP((2, 6, 4, 1), hidden_activation="tanh", seed=0)
-    correct = network.backward
-
-    def backward_with_bug(params, caches, Y, spec, **options):
-        grads = correct(params, caches, Y, spec, **options)
-        grads["db1"] = grads["db1"] * 4
-        return grads
-
-    monkeypatch.setattr(network, "backward", backward_with_bug)
-    model.fit(
-        X, y, epochs=4, learning_rate=0.1, batch_size=16, callbacks=[callback], progress=False
-    )
-    assert [r.epoch for r in callback.records] == [1, 3]
-    assert callback.flagged
-    assert all(r.flagged for r in callback.records)
-    assert len(callback.warnings) == 2
-    assert "exceeds 1e-05" in callback.warnings[0]
-    with pytest.raises(ValueError, match="every must be a positive"):
-        GradientCheckCallback(X, y, every=0)
