@@ -17,6 +17,7 @@ import json
 import os
 import pickle
 import struct
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -537,6 +538,52 @@ case("npz: X with no rows", ValueError, "no rows")(
 case("npz: not a zip", ValueError, "not an .npz file", "np.savez")(npz_case(b"hello"))
 case("npz: damaged zip", ValueError, "data.npz", "damaged .npz", "zip directory")(
     npz_case(lambda folder: npz_bytes(X=X4, y=Y4)[:-30])
+)
+
+
+def corrupt_deflate(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, X=np.arange(200.0).reshape(100, 2), y=np.arange(100) % 2)
+    data = buffer.getvalue()
+    at = data.index(b"X.npy") + 60  # inside X's deflate stream
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+
+
+def huge_declared_shape(folder: Path) -> bytes:
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**12, 2)}
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("X.npy", header.getvalue() + bytes(32))
+        archive.writestr("y.npy", header.getvalue())
+    return buffer.getvalue()
+
+
+def unclosed_header(folder: Path) -> bytes:
+    """An .npy header whose dict never closes (NumPy's parser raised tokenize's TokenError)."""
+    text = b"{'descr': '<f8', 'fortran_order': False, 'shape': (3, "
+    text += b" " * (-(len(text) + 11) % 64) + b"\n"
+    npy = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text + bytes(24)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("X.npy", npy)
+        archive.writestr("y.npy", npy)
+    return buffer.getvalue()
+
+
+case("npz: an array header that never closes", ValueError, "damaged .npz file", "TokenError")(
+    npz_case(unclosed_header)
+)
+case("npz: corrupted compressed data", ValueError, "damaged .npz file", "decompressing")(
+    npz_case(corrupt_deflate)
+)
+case("npz: a header declaring 16 TB", ValueError, "array 'X'", "(1000000000000, 2)", "damaged")(
+    npz_case(huge_declared_shape)
+)
+case("npz: X without features", ValueError, "no features", "(4, 0)")(
+    npz_case(npz_bytes(X=np.empty((4, 0)), y=Y4))
 )
 
 

@@ -7,11 +7,16 @@ says how to fix it. Nothing is ever unpickled. CSV tables are read in ``tables.p
 
 from __future__ import annotations
 
+import math
 import os
+import struct
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
+from numpy.lib import format as npy_format
 from PIL import Image, UnidentifiedImageError
 
 from .dataset import Dataset
@@ -43,10 +48,16 @@ def load_npz(path: str | os.PathLike[str]) -> Dataset:
             f"{path} is not an .npz file ({what}); write one with np.savez(path, X=X, y=y)"
         )
     try:
+        with zipfile.ZipFile(path) as zipped:
+            for key in ("X", "y"):
+                _check_declared_size(zipped, key, path)
         with np.load(path, allow_pickle=False) as archive:
             X, y = (_stored_array(archive, key, path) for key in ("X", "y"))
-    except zipfile.BadZipFile as error:
-        raise ValueError(f"{path} is a damaged .npz file: {error}") from None
+    except _ZIP_ERRORS as error:
+        raise ValueError(
+            f"{path} is a damaged .npz file ({type(error).__name__}: {error}); copy or save it "
+            "again"
+        ) from None
     if X.dtype.kind not in "biuf" or X.ndim not in (2, 3, 4):
         raise ValueError(
             f"{path}: X must be numbers of shape (n_samples, n_features), or images "
@@ -54,6 +65,8 @@ def load_npz(path: str | os.PathLike[str]) -> Dataset:
         )
     if len(X) == 0:
         raise ValueError(f"{path}: X has no rows (shape {X.shape}); at least one is needed")
+    if X.size == 0:
+        raise ValueError(f"{path}: X has no features (shape {X.shape}); at least one is needed")
     if y.ndim != 1 or len(y) != len(X):
         raise ValueError(
             f"{path}: y must have shape ({len(X)},), one label per row of X; got shape {y.shape}"
@@ -68,6 +81,43 @@ def load_npz(path: str | os.PathLike[str]) -> Dataset:
     return Dataset(X, y, path.name, names, classes, image_shape)
 
 
+# What reading a damaged zip member can raise, besides ValueError (the zip module's own
+# checks, a truncated or corrupted deflate stream, a compression method it lacks, encryption).
+# NumPy's .npy header parser can raise tokenize's TokenError or SyntaxError on a garbled one.
+_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, struct.error, NotImplementedError,
+               RuntimeError, OverflowError, tokenize.TokenError, SyntaxError)  # fmt: skip
+
+
+def _check_declared_size(zipped: zipfile.ZipFile, key: str, path: Path) -> None:
+    """Refuse an array whose header declares more bytes than its zip member holds, before
+    NumPy allocates them (a few bytes could otherwise ask for terabytes)."""
+    # The member np.load reads for the key: its exact name first, then with ".npy".
+    member = next((m for m in (key, f"{key}.npy") if m in zipped.namelist()), None)
+    if member is None:
+        return  # _stored_array names what is missing
+    info = zipped.getinfo(member)
+    with zipped.open(info) as stream:
+        if stream.read(6) != b"\x93NUMPY":
+            raise ValueError(f"{path}: member {member!r} is not a NumPy array (.npy)")
+        stream.seek(0)
+        version = npy_format.read_magic(stream)
+        read = (
+            npy_format.read_array_header_1_0
+            if version == (1, 0)
+            else (npy_format.read_array_header_2_0)
+        )
+        shape, _, dtype = read(stream)
+        header = stream.tell()
+    if dtype.hasobject:
+        return  # _stored_array refuses it without unpickling
+    needed = math.prod(shape) * dtype.itemsize
+    if needed > info.file_size - header:
+        raise ValueError(
+            f"{path}: array {key!r} declares shape {shape} of {dtype} ({needed:,} bytes) but "
+            f"holds {max(info.file_size - header, 0):,}: the file is damaged; save it again"
+        )
+
+
 def _stored_array(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
     if key not in archive.files:
         raise ValueError(
@@ -75,7 +125,7 @@ def _stored_array(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.nda
             "Write it with np.savez(path, X=X, y=y)"
         )
     try:
-        return archive[key]
+        array = archive[key]
     except ValueError as error:
         if "allow_pickle" not in str(error):
             raise ValueError(f"{path}: cannot read array {key!r}: {error}") from None
@@ -83,6 +133,9 @@ def _stored_array(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.nda
             f"{path}: array {key!r} holds Python objects (dtype=object), which only pickle "
             "can read, and pickles are never loaded; save plain numeric or string arrays"
         ) from None
+    if not isinstance(array, np.ndarray):
+        raise ValueError(f"{path}: {key!r} is not a NumPy array (.npy) in the archive")
+    return array
 
 
 def _npz_labels(y: np.ndarray, path: Path) -> tuple[np.ndarray, tuple[str, ...] | None]:
