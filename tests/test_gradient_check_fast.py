@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -274,3 +276,19 @@ def test_directional_check_validates_its_input():
         gradient_check_directions(model, X, y, epsilon=-1.0)
     with pytest.raises(ValueError, match="dropout is on"):
         gradient_check_directions(model.copy(keep_prob=0.5), X, y)
+
+
+def test_memory_stays_bounded_whatever_the_input_width():
+    """No temporary the size of A[0]: a 2000-input network on 10,000 examples (160 MB of X)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10_000, 2000))
+    y = rng.integers(0, 4, size=10_000)
+    model = dlrecipe.MLP((2000, 16, 8, 4), output_activation="softmax", seed=0)
+    tracemalloc.start()
+    try:
+        result = dlrecipe.gradient_check(model, X, y, sample=5)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.passed
+    assert peak < 64 * 2**20, peak / 2**20

@@ -93,10 +93,11 @@ class PiecewiseLinearCosts:
         )
         # What changes row i of Z[l], per unit step: A[l-1][j] for W[l][i, j], ones for b[l][i];
         # and the largest |A[l-1][j, c]| of each j, for a first, cheap kink bound.
-        self.sources = {
-            l: np.vstack([caches[l - 1].A_prev, np.ones((1, self.m))]) for l in self.layers
+        self.inputs = {l: caches[l - 1].A_prev for l in self.layers}  # A[l-1], not copied
+        self.largest_source = {  # max |A[l-1][j]| without a temporary the size of A[0]
+            l: np.append(np.maximum(A.max(axis=1), -A.min(axis=1)), 1.0)
+            for l, A in self.inputs.items()
         }
-        self.largest_source = {l: np.abs(a).max(axis=1) for l, a in self.sources.items()}
         # The loss's own quantities at θ: A[L] (softmax or σ), or the residual Z[L] − Y.
         AL = caches[-1].A
         self.base = AL - Y if spec.output.name == "linear" else AL
@@ -179,7 +180,7 @@ class PiecewiseLinearCosts:
         step = np.abs(deltas)
         crosses = step * self.largest_source[l][sources] * ratio.max() >= CROSSING_MARGIN
         if crosses.any():  # the bound above is loose: look at each column of those
-            close = np.abs(self.sources[l][sources[crosses]]) * ratio
+            close = np.abs(self._sources(l, sources[crosses], slice(None))) * ratio
             crosses[crosses] = step[crosses] * close.max(axis=1) >= CROSSING_MARGIN
         return crosses
 
@@ -193,7 +194,6 @@ class PiecewiseLinearCosts:
         deltas: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Data losses of perturbations that all change row ``i`` of ``Z[l]``."""
-        exact = self._crossing(l, i, reach, sources, deltas)
         if G is None:  # the output layer: Z[L] changes in row i only, by T
             columns, units = np.arange(self.m), np.array([i])
             H = np.ones((1, self.m))
@@ -203,17 +203,34 @@ class PiecewiseLinearCosts:
             # ∂Z[L]/∂Z[l][i] where the unit's slope is not 0 (fancy indexing along the last
             # axis gives Fortran order; the products below run 35% faster in C order).
             H = np.ascontiguousarray(G[:, columns]) * s[columns]
-        T = self.sources[l][np.ix_(sources, columns)]  # (K, C); ReLU: only where the unit is on
-        T *= deltas[:, None]  # ΔZ[l][i]
-        # Far from θ the loss's increments lose accuracy (1 + Σ p (e^x − 1) nears 0).
-        exact |= np.abs(T).max(axis=1, initial=0) * np.abs(H).max(initial=0) >= LARGEST_CHANGE
-        T[exact] = 0  # their values are not used
-        changes = np.empty(sources.size)
-        chunk = max(1, CHUNK_ELEMENTS // max(1, H.size))
+        largest_H = np.abs(H).max(initial=0)
+        losses = np.empty(sources.size)
+        exact = np.empty(sources.size, dtype=bool)
+        chunk = max(1, CHUNK_ELEMENTS // max(H.size, self.m))
         for start in range(0, sources.size, chunk):
             part = slice(start, start + chunk)
-            changes[part] = self._loss_changes(T[part], H, columns, units)
-        return self.base_loss + changes / self.m, exact
+            exact[part] = self._crossing(l, i, reach, sources[part], deltas[part])
+            T = self._sources(l, sources[part], columns)  # ReLU: where the unit is on
+            T *= deltas[part, None]  # ΔZ[l][i], (K, C)
+            # Far from θ the increments lose accuracy (1 + Σ p (e^x − 1) nears 0).
+            exact[part] |= np.abs(T).max(axis=1, initial=0) * largest_H >= LARGEST_CHANGE
+            T[exact[part]] = 0  # their values are not used
+            losses[part] = self._loss_changes(T, H, columns, units)
+        return self.base_loss + losses / self.m, exact
+
+    def _sources(self, l: int, sources: np.ndarray, columns: np.ndarray | slice) -> np.ndarray:
+        """What changes row i of Z[l] per unit step, on ``columns``: ``A[l-1][j]`` for
+        ``W[l][i, j]``, ones for the bias (``j = n[l-1]``); (K, C), a new C-ordered array."""
+        A = self.inputs[l]
+        weight = sources < A.shape[0]
+        if isinstance(columns, slice):
+            rows = np.empty((sources.size, A.shape[1]))
+            rows[weight] = A[sources[weight]]
+        else:
+            rows = np.empty((sources.size, columns.size))
+            rows[weight] = A[np.ix_(sources[weight], columns)]
+        rows[~weight] = 1.0
+        return rows
 
     def _loss_changes(
         self, T: np.ndarray, H: np.ndarray, columns: np.ndarray, units: np.ndarray
