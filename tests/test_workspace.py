@@ -110,3 +110,23 @@ def test_the_optimizer_takes_gradients_written_into_its_buffers_without_a_copy()
         reference_optimizer.step(reference.params, expected, 0.01)
     for name, p in reference.params.items():
         np.testing.assert_array_equal(model.params[name], p)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gradient_descent_on_a_large_theta_block_by_block_is_bit_identical(dtype):
+    rng = np.random.default_rng(5)
+    params = {
+        "W1": rng.normal(size=(300, 70)).astype(dtype),  # 21,000 numbers: more than a block
+        "b1": rng.normal(size=(300, 1)).astype(dtype),
+        "W2": np.asfortranarray(rng.normal(size=(40, 300)).astype(dtype)),  # not C-contiguous
+        "b2": rng.normal(size=(40, 1)).astype(dtype),
+    }
+    expected = {name: W.copy() for name, W in params.items()}
+    optimizer = get_optimizer("gd")
+    for _ in range(3):
+        grads = {f"d{name}": rng.normal(size=W.shape).astype(dtype) for name, W in params.items()}
+        optimizer.step(params, grads, 0.1)
+        for name, W in expected.items():
+            W -= grads[f"d{name}"] * dtype(0.1)
+    for name, W in expected.items():
+        np.testing.assert_array_equal(params[name], W, err_msg=name)
