@@ -372,20 +372,20 @@ class Killed(BaseException):
     """Stands for SIGKILL: nothing catches it, and the process stops writing there."""
 
 
-@pytest.mark.parametrize(
-    "file",
-    [
-        "model.safetensors",  # the last file before which a kill leaves a folder run redoes
-        pytest.param(
-            "summary.json",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="dlrecipe run writes model.safetensors before its other files and refuses "
-                "a folder holding one: needs the change to cli/run.py described in the issue note",
-            ),
-        ),
-    ],
+# Every file dlrecipe run writes, in order: the model comes last, so a folder without it is one
+# that was killed while writing and that run may write again.
+RUN_FILES = (
+    "config.json",
+    "data.json",
+    "history.csv",
+    "decisions.json",
+    "decisions.txt",
+    "summary.json",
+    "model.safetensors",
 )
+
+
+@pytest.mark.parametrize("file", RUN_FILES)
 def test_dlrecipe_run_killed_between_its_files_runs_again(
     tmp_path, monkeypatch, run_reference, file
 ):

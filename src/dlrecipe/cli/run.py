@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from ..diagnosis.candidates import default_jobs
 from ..diagnosis.recipe import RecipeResult, run_recipe
 from ..report.run_report import write_run_report
-from ..train.files import save_model, write_atomic
+from ..train.files import remove_stale_temporaries, save_model, write_atomic
 from ..train.history import History
 from .common import UsageError
 from .data import TrainingData, load_training_data, write_record
@@ -131,8 +131,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def write_run(
     folder: Path, result: RecipeResult, data: TrainingData, args: argparse.Namespace
 ) -> None:
-    """The run folder (each file written atomically), readable by ``evaluate`` and ``diagnose``."""
+    """The run folder (each file written atomically), readable by ``evaluate`` and ``diagnose``.
+
+    ``model.safetensors`` is written last: a folder holding it is complete, and a folder
+    without it (a run killed while writing) is one that ``dlrecipe run`` may write again.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(folder)  # from a run killed while writing a file
     candidate = result.outcome.candidate
     training = {
         "epochs": candidate.epochs,
@@ -158,7 +163,6 @@ def write_run(
     }
     write_atomic(folder / "config.json", (json.dumps(config, indent=2) + "\n").encode())
     write_record(folder, data, result.sizes, result.split_seed)
-    save_model(result.model, folder / "model.safetensors", training=training)
     history = History.from_state(result.outcome.history)
     write_atomic(folder / "history.csv", history.to_csv().encode())
     write_atomic(folder / "decisions.json", result.log.to_json().encode())
@@ -172,3 +176,4 @@ def write_run(
         "network": candidate.describe(),
     }
     write_atomic(folder / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
+    save_model(result.model, folder / "model.safetensors", training=training)
