@@ -36,7 +36,6 @@ import numpy as np
 from ..validation import is_finite_number
 
 Arrays = Mapping[str, np.ndarray]  # {"W1": …, "b1": …} or {"dW1": …, "db1": …}
-BLOCK = 2**14  # numbers in a block of a large θ updated at once (64-128 kB: stays in the cache)
 
 
 class _Vectors:
@@ -56,8 +55,6 @@ class _Vectors:
         self.given: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
         self.copies: list[tuple[np.ndarray, np.ndarray]] = []  # (dθ's view, a gradient elsewhere)
         self.updates: list[tuple[np.ndarray, np.ndarray]] = []  # (W, Δθ's view)
-        self.flat: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []  # (W, flat W, dW)
-        self.block = np.empty(min(size, BLOCK), dtype)  # gradient descent's α dW, block by block
 
     def validated(self, params: Arrays, grads: Arrays) -> bool:
         """Whether ``params`` and ``grads`` hold, by identity, the arrays last validated."""
@@ -73,7 +70,7 @@ class _Vectors:
         """Check the shapes and dtypes of ``params`` and ``grads`` against the state."""
         if len(params) != len(self.shapes) or len(grads) != len(self.shapes):
             _mismatch(self, params, grads)
-        copies, updates, flat = [], [], []
+        copies, updates = [], []
         for name, dW_flat, delta in self.steps:
             W, dW = params.get(name), grads.get("d" + name)
             if W is None or dW is None or W.shape != delta.shape or dW.shape != W.shape:
@@ -86,9 +83,8 @@ class _Vectors:
             if dW is not dW_flat:
                 copies.append((dW_flat, dW))
             updates.append((W, delta))
-            flat.append((W, W.reshape(-1) if W.flags.c_contiguous else None, dW_flat.reshape(-1)))
         self.given = (tuple(params.values()), tuple(grads.values()))
-        self.copies, self.updates, self.flat = copies, updates, flat
+        self.copies, self.updates = copies, updates
 
     def split(self, vector: np.ndarray) -> dict[str, np.ndarray]:
         """Views of a flat ``vector``, one per parameter, with the parameter's shape."""
@@ -132,10 +128,6 @@ class Optimizer:
             np.copyto(dW_flat, dW)
         state.vectors = x
         state.t += 1
-        self._apply(x, learning_rate)
-
-    def _apply(self, x: _Vectors, learning_rate: float) -> None:
-        """θ := θ − Δθ, with Δθ from :meth:`_update`."""
         self._update(x, learning_rate)
         for W, delta in x.updates:
             W -= delta  # in place: these arrays are the model's
@@ -207,23 +199,6 @@ class GradientDescent(Optimizer):
 
     def _update(self, x: _Vectors, learning_rate: float) -> None:
         np.multiply(x.dtheta, learning_rate, out=x.delta)  # Δ = α dW
-
-    def _apply(self, x: _Vectors, learning_rate: float) -> None:
-        if x.delta.size <= BLOCK:  # θ fits in the cache: Δθ = α dθ in one operation
-            super()._apply(x, learning_rate)
-            return
-        # A large θ, one block at a time: α dW goes through a small buffer that stays in the
-        # cache, instead of a Δθ as large as θ written to memory and read back (MNIST-size,
-        # float32: that took ~0.7 ms a step, 40% of the time of the step's matrix products).
-        scaled = x.block
-        for W, W_flat, dW_flat in x.flat:
-            if W_flat is None:  # W is not contiguous: it has no flat view
-                W -= np.multiply(dW_flat.reshape(W.shape), learning_rate)
-                continue
-            for start in range(0, W_flat.size, BLOCK):
-                end = min(start + BLOCK, W_flat.size)
-                np.multiply(dW_flat[start:end], learning_rate, out=scaled[: end - start])
-                W_flat[start:end] -= scaled[: end - start]  # W := W − α dW
 
 
 @dataclass(frozen=True, eq=False)
