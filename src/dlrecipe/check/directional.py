@@ -5,11 +5,16 @@ For a unit vector d in θ-space, the two-sided difference along d,
     (J(θ + εd) − J(θ − εd)) / 2ε,
 
 estimates the directional derivative dθ·d, which the backward pass gives for free. Two forward
-passes per direction instead of two per component: a check cheap enough to run every few
-epochs of a training. A wrong gradient of any parameter shows in almost every random
-direction; a wrong gradient of a parameter with very few components (a bias of a narrow
-layer) carries only its share of d's weight and is diluted, so the full
-:func:`~dlrecipe.check.gradient_check` remains the tool to locate a bug.
+passes per direction instead of two per component (and two more for the noise floor, plus one
+forward and one backward pass at θ): with the default 5 directions, 21 forward passes and one
+backward pass — 4 ms on the 64-64-32-10 network of ``benchmarks/gradcheck.py``, where the full
+check takes about 75 ms. Cheap enough to run every few epochs of a training
+(:class:`~dlrecipe.check.GradientCheckCallback`).
+
+A wrong gradient of any parameter shows in almost every random direction; a wrong gradient
+of a parameter with very few components (a bias of a narrow layer) carries only its share of
+d's weight and is diluted, so the full :func:`~dlrecipe.check.gradient_check` remains the tool
+to locate a bug.
 
 The differences are summarized as in the full check: ``difference`` is
 ``||num − dθ·D|| / (||num|| + ||dθ·D||)`` over the directions, with the same bands and the
