@@ -1,7 +1,13 @@
 """dlrecipe: the practical craft of training neural networks, as tested software."""
 
 from . import data, initializers, optimizers, schedules
-from .check import GradientCheckResult, gradient_check, gradient_check_function
+from .check import (
+    GradientCheckCallback,
+    GradientCheckResult,
+    gradient_check,
+    gradient_check_directions,
+    gradient_check_function,
+)
 from .data import Augmenter, Dataset, Standardizer, compare_distributions, load_data, split
 from .diagnosis import (
     LayerMonitor,
@@ -30,6 +36,7 @@ __all__ = [
     "Callback",
     "Dataset",
     "EarlyStopping",
+    "GradientCheckCallback",
     "GradientCheckResult",
     "History",
     "LayerMonitor",
@@ -42,6 +49,7 @@ __all__ = [
     "data",
     "diagnose",
     "gradient_check",
+    "gradient_check_directions",
     "gradient_check_function",
     "initialization_scan",
     "initializers",
