@@ -101,9 +101,10 @@ def linear_derivative(Z: np.ndarray, A: np.ndarray, out: Out = None) -> np.ndarr
 
 def softmax(Z: np.ndarray, out: Out = None) -> np.ndarray:
     """Column-wise softmax of ``Z`` (n[L], m), shifted by the column max so exp cannot overflow."""
-    E = np.subtract(Z, Z.max(axis=0, keepdims=True), out=out)
+    # np.maximum.reduce and np.add.reduce: Z.max and E.sum without their Python wrappers.
+    E = np.subtract(Z, np.maximum.reduce(Z, axis=0, keepdims=True), out=out)
     np.exp(E, out=E)
-    E /= E.sum(axis=0, keepdims=True)
+    E /= np.add.reduce(E, axis=0, keepdims=True)
     return E
 
 

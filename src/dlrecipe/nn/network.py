@@ -222,7 +222,8 @@ def backward(
             dW += l2_gradient(W, spec.l2, m_reg)
         if spec.l1:
             dW += l1_gradient(W, spec.l1, m_reg)
-        db = np.sum(dZ, axis=1, keepdims=True, out=grads.get(db_name))
+        # np.add.reduce is np.sum without its Python wrapper (~1 µs a call, at every step).
+        db = np.add.reduce(dZ, axis=1, keepdims=True, out=grads.get(db_name))
         db /= m  # db[l] = (1/m) Σ_columns dZ[l], along the contiguous axis
         grads[dW_name], grads[db_name] = dW, db
         if l > 1:
