@@ -106,13 +106,12 @@ def one_line(error: BaseException) -> str:
 
 def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.list:
-        for name, (description, _) in sorted(DEMOS.items()):
-            print(f"{name:<12} {description}", file=out)
+        for name, module in sorted(DEMOS.items()):
+            print(f"{name:<14} {module.DESCRIPTION}", file=out)
         return 0
     if args.name is None:
         raise UsageError(
             f"name a demo, one of {', '.join(sorted(DEMOS))} (dlrecipe demo --list describes them)"
         )
-    _, demo = DEMOS[args.name]
     folder = None if args.no_report else (args.output or Path("runs") / f"demo-{args.name}")
-    return demo(out, folder=folder)
+    return DEMOS[args.name].run(out, folder=folder)

@@ -1,6 +1,7 @@
 """The textbook's experiments, runnable: ``dlrecipe demo NAME``.
 
-Each demo module has ``DESCRIPTION``, ``compute(…)`` returning the numbers behind its claims,
+Each demo module has ``DESCRIPTION``, ``TITLE``, ``compute(…)`` returning the numbers behind its
+claims, ``sections(result)`` (the report's), and
 ``claims_hold(result)``, ``summary(result)`` and ``run(out, *, folder=None) -> int``: it
 prints the summary to ``out``, writes ``folder/report.html`` with the figures when given a
 folder (nothing otherwise), and returns 0 when the claims hold.
@@ -18,17 +19,17 @@ from . import (
     vanishing,
 )
 
-# name -> (one-line description, run(out, *, folder=None) -> exit code)
+# name -> the demo's module (DESCRIPTION, TITLE, compute, summary, claims_hold, sections, run)
 DEMOS = {
-    "init": (init.DESCRIPTION, init.run),
-    "regularization": (regularization.DESCRIPTION, regularization.run),
-    "dropout": (dropout.DESCRIPTION, dropout.run),
-    "early-stopping": (early_stopping.DESCRIPTION, early_stopping.run),
-    "gradcheck": (gradcheck.DESCRIPTION, gradcheck.run),
-    "normalization": (normalization.DESCRIPTION, normalization.run),
-    "vanishing": (vanishing.DESCRIPTION, vanishing.run),
-    "bias-variance": (bias_variance.DESCRIPTION, bias_variance.run),
-    "split": (split.DESCRIPTION, split.run),
+    "init": init,
+    "regularization": regularization,
+    "dropout": dropout,
+    "early-stopping": early_stopping,
+    "gradcheck": gradcheck,
+    "normalization": normalization,
+    "vanishing": vanishing,
+    "bias-variance": bias_variance,
+    "split": split,
 }
 
 __all__ = ["DEMOS"]
