@@ -41,8 +41,9 @@ import numpy as np
 
 import dlrecipe
 from dlrecipe.check import gradient_check_directions
+from dlrecipe.check.objective import ModelObjective
 from dlrecipe.check.result import relative_difference
-from dlrecipe.nn import ParameterIndex, gradients_to_vector, network, vector_to_parameters
+from dlrecipe.nn import ParameterIndex
 
 SIZES = (64, 64, 32, 10)
 M = 300
@@ -80,18 +81,9 @@ def main() -> None:
     model = dlrecipe.MLP(
         SIZES, hidden_activation=args.activation, output_activation="softmax", seed=0
     )
-    index = ParameterIndex.of(model.params)
-    A0, Y = model.columns(X), model.targets(y, M)
-    theta = np.concatenate([p.ravel() for p in model.params.values()])
-
-    def cost(t: np.ndarray) -> float:
-        p = vector_to_parameters(t, index)
-        return network.cost(p, network.forward(p, A0, model.spec)[-1].Z, Y, model.spec)[0]
-
-    def gradient(t: np.ndarray) -> np.ndarray:
-        p = vector_to_parameters(t, index)
-        grads = network.backward(p, network.forward(p, A0, model.spec), Y, model.spec)
-        return gradients_to_vector(grads, index)
+    objective = ModelObjective(model, X, y)
+    index, A0, theta = objective.index, objective.A0, objective.theta
+    cost, gradient = objective.cost, objective.gradient
 
     def naive() -> np.ndarray:
         numerical = np.empty(theta.size)
@@ -108,7 +100,7 @@ def main() -> None:
     def directional() -> object:
         return gradient_check_directions(model, X, y, n_directions=N_DIRECTIONS)
 
-    shapes = dict(zip(index.names, index.shapes, strict=True))
+    shapes = objective.shapes
     methods: dict[str, tuple[int, Callable[[], Any]]] = {
         "naive": (1, naive),
         "function": (

@@ -30,14 +30,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..nn import network
-from ..nn.parameters import (
-    ParameterIndex,
-    gradients_to_vector,
-    parameters_to_vector,
-    vector_to_parameters,
-)
+from ..nn.parameters import gradients_to_vector
 from ..train.model import MLP
 from .gradient_check import NOISE_PROBE_STEP
+from .objective import ModelObjective
 from .result import classify, relative_difference
 
 
@@ -89,28 +85,17 @@ def gradient_check_directions(
         or not 0 < epsilon < math.inf
     ):
         raise ValueError(f"epsilon must be a finite number > 0 (typically 1e-6); got {epsilon!r}")
-    if any(p < 1 for p in model.keep_prob):
-        raise ValueError(
-            "gradient checking needs a deterministic J, but dropout is on "
-            f"(keep_prob={model.keep_prob}); check model.copy(keep_prob=1.0) instead"
-        )
-    model64 = model.copy(dtype="float64")
-    spec = model64.spec
-    A0 = model64.columns(X)
-    Y = model64.targets(y, A0.shape[1])
-    index = ParameterIndex.of(model64.params)
-    theta = parameters_to_vector(model64.params, index)
-
-    def cost(t: np.ndarray) -> float:
-        params = vector_to_parameters(t, index)
-        return network.cost(params, network.forward(params, A0, spec)[-1].Z, Y, spec)[0]
+    objective = ModelObjective(model, X, y)
+    theta, cost = objective.theta, objective.cost
 
     def quotient(d: np.ndarray, step: float) -> float:
         return (cost(theta + step * d) - cost(theta - step * d)) / (2 * step)
 
-    caches = network.forward(model64.params, A0, spec)
-    J = network.cost(model64.params, caches[-1].Z, Y, spec)[0]
-    gradient = gradients_to_vector(network.backward(model64.params, caches, Y, spec), index)
+    caches = network.forward(objective.params, objective.A0, objective.spec)
+    J = network.cost(objective.params, caches[-1].Z, objective.Y, objective.spec)[0]
+    gradient = gradients_to_vector(
+        network.backward(objective.params, caches, objective.Y, objective.spec), objective.index
+    )
     rng = np.random.default_rng(seed)
     D = rng.standard_normal((n_directions, theta.size))
     D /= np.linalg.norm(D, axis=1, keepdims=True)

@@ -40,6 +40,7 @@ from ..nn import network
 from ..nn.parameters import ParameterIndex, gradients_to_vector
 from ..train.model import MLP
 from .fast import PerturbedCosts
+from .objective import ModelObjective
 from .result import Component, GradientCheckResult, classify, relative_difference
 
 UNIT_ROUNDOFF = float(np.finfo(np.float64).eps)
@@ -74,21 +75,10 @@ def gradient_check(
     Dropout makes J random, so a model with any ``keep_prob < 1`` is refused: check
     ``model.copy(keep_prob=1.0)`` instead. The model itself is never modified.
     """
-    dropped = [l for l, p in enumerate(model.keep_prob) if p < 1]
-    if dropped:
-        layer = dropped[0]
-        raise ValueError(
-            f"gradient checking needs a deterministic J, but dropout is on in layer {layer} "
-            f"(keep_prob[{layer}]={model.keep_prob[layer]}). Set keep_prob to 1 for the check: "
-            "gradient_check(model.copy(keep_prob=1.0), X, y), then turn dropout back on"
-        )
-    model64 = model.copy(dtype="float64")
-    params, spec = model64.params, model64.spec
-    A0 = model64.columns(X)
-    Y = model64.targets(y, A0.shape[1])
-    base = network.forward(params, A0, spec)
+    objective = ModelObjective(model, X, y)
+    params, spec, Y, index = objective.params, objective.spec, objective.Y, objective.index
+    base = network.forward(params, objective.A0, spec)
     J, _ = network.cost(params, base[-1].Z, Y, spec)
-    index = ParameterIndex.of(params)
     analytic = gradients_to_vector(network.backward(params, base, Y, spec), index)
     perturbed = PerturbedCosts(params, spec, base, Y, index)
     return _check(

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, TextIO
 import numpy as np
 
 from ..check import GradientCheckResult, gradient_check, gradient_check_function
+from ..check.objective import ModelObjective
 from ..data import circles
-from ..nn import ParameterIndex, gradients_to_vector, network, vector_to_parameters
+from ..nn import gradients_to_vector
 from ..train import MLP
 from .common import Folder, present, table
 
@@ -107,23 +108,16 @@ def network_checks(*, seed: int = 1) -> tuple[GradientCheckResult, GradientCheck
     model = MLP((2, 10, 5, 1), hidden_activation="relu", init="he", l2=0.7, seed=seed)
     correct = gradient_check(model, X, y)
 
-    index = ParameterIndex.of(model.params)
-    A0 = model.columns(X)
-    Y = model.targets(y, A0.shape[1])
-
-    def cost(theta: np.ndarray) -> float:
-        params = vector_to_parameters(theta, index)
-        return network.cost(params, network.forward(params, A0, model.spec)[-1].Z, Y, model.spec)[0]
+    objective = ModelObjective(model, X, y)
 
     def buggy_gradient(theta: np.ndarray) -> np.ndarray:
-        params = vector_to_parameters(theta, index)
-        grads = network.backward(params, network.forward(params, A0, model.spec), Y, model.spec)
+        grads = objective.gradients(theta)
         grads["dW2"] = 2 * grads["dW2"]
-        return gradients_to_vector(grads, index)
+        return gradients_to_vector(grads, objective.index)
 
-    theta = np.concatenate([p.ravel() for p in model.params.values()])
-    shapes = dict(zip(index.names, index.shapes, strict=True))
-    buggy = gradient_check_function(cost, buggy_gradient, theta, parameter_shapes=shapes)
+    buggy = gradient_check_function(
+        objective.cost, buggy_gradient, objective.theta, parameter_shapes=objective.shapes
+    )
     return correct, buggy
 
 
