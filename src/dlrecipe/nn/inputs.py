@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..validation import check_matrix, first_non_finite
+from ..validation import check_matrix, check_n_features, first_non_finite
 
 FLOAT_DTYPES = (np.dtype("float64"), np.dtype("float32"))
 
@@ -39,11 +39,7 @@ def as_columns(X: ArrayLike, n_features: int, dtype: np.dtype) -> np.ndarray:
     No copy is made when ``X`` already has ``dtype``.
     """
     X = check_matrix(X, dtype=dtype)
-    if X.shape[1] != n_features:
-        raise ValueError(
-            f"X has {X.shape[1]} features but the network's input layer has n[0]={n_features}; "
-            f"check the data, or build the model with layer_sizes starting at {X.shape[1]}"
-        )
+    check_n_features(X, n_features)
     return X.T
 
 
