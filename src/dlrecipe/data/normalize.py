@@ -49,11 +49,19 @@ class Standardizer:
             )
         mean = X.mean(axis=0, dtype=np.float64)
         std = X.std(axis=0, dtype=np.float64)
-        # A feature whose spread is within rounding of its mean is constant: σ := 0 exactly.
-        resolution = np.finfo(X.dtype if X.dtype.kind == "f" else np.float64).eps
-        std[std <= 8 * resolution * np.maximum(np.abs(mean), 1)] = 0.0
-        self.mean, self.std, self.n_samples_seen = mean, std, len(X)
+        self.mean, self.std, self.n_samples_seen = mean, _zero_constant(std, mean, X.dtype), len(X)
         return self
+
+    @classmethod
+    def from_moments(
+        cls, mean: np.ndarray, std: np.ndarray, *, n_samples: int, dtype: np.dtype
+    ) -> Standardizer:
+        """A Standardizer fitted from μ and σ (float64, (n_features,)) computed elsewhere, e.g.
+        chunk by chunk over a memory-mapped X of ``dtype``, with :meth:`fit`'s rule for
+        constant features."""
+        standardizer = cls.from_arrays({"mean": mean, "std": _zero_constant(std, mean, dtype)})
+        standardizer.n_samples_seen = n_samples
+        return standardizer
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """``(X − μ) / σ`` with the fitted μ, σ; a new array, float32 kept as float32."""
@@ -108,6 +116,14 @@ class Standardizer:
         constant = self.constant_features
         note = f", constant features {constant} (centred, not scaled)" if constant else ""
         return f"Standardizer(fitted on {self.n_samples_seen} examples × {len(std)} features{note})"
+
+
+def _zero_constant(std: np.ndarray, mean: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``std`` (in place) with σ := 0 exactly for a feature whose spread is within rounding of
+    its mean in ``dtype``: it is constant."""
+    resolution = np.finfo(dtype if dtype.kind == "f" else np.float64).eps
+    std[std <= 8 * resolution * np.maximum(np.abs(mean), 1)] = 0.0
+    return std
 
 
 def _check(X: ArrayLike, n_features: int | None) -> np.ndarray:

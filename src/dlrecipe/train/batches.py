@@ -73,12 +73,7 @@ def streamed_standardizer(X: np.ndarray) -> Standardizer:
         centred = chunk - mean
         squares += np.einsum("ij,ij->j", centred, centred)
     std = np.sqrt(squares / m)
-    # The constant-feature rule of Standardizer.fit: spread within rounding of μ means σ := 0.
-    resolution = np.finfo(X.dtype if X.dtype.kind == "f" else np.float64).eps
-    std[std <= 8 * resolution * np.maximum(np.abs(mean), 1)] = 0.0
-    standardizer = Standardizer.from_arrays({"mean": mean, "std": std})
-    standardizer.n_samples_seen = m
-    return standardizer
+    return Standardizer.from_moments(mean, std, n_samples=m, dtype=X.dtype)
 
 
 def _chunks(X: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
