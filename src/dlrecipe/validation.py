@@ -14,11 +14,21 @@ def is_finite_number(value: object) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def first_non_finite(values: np.ndarray) -> str:
-    """``"nan at row 3, column 1"``: the first NaN or ±inf in ``values`` and where it is."""
+def first_non_finite(values: np.ndarray, *, first_row: int = 0) -> str:
+    """``"nan at row 3, column 1"``: the first NaN or ±inf in ``values`` and where it is
+    (rows counted from ``first_row``, for a chunk of a larger array)."""
     position = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
-    where = f"row {position[0]}" + (f", column {position[1]}" if len(position) > 1 else "")
+    row = first_row + position[0]
+    where = f"row {row}" + (f", column {position[1]}" if len(position) > 1 else "")
     return f"{values[position].item()!r} at {where}"
+
+
+def non_finite_error(X: np.ndarray, *, first_row: int = 0) -> ValueError:
+    """The error for a data matrix (or a chunk of one) holding NaN or ±inf."""
+    return ValueError(
+        f"X contains a non-finite value: {first_non_finite(X, first_row=first_row)}; "
+        "remove or impute NaN and infinite values first"
+    )
 
 
 def check_matrix(X: ArrayLike, *, dtype: DTypeLike | None = None) -> np.ndarray:
@@ -40,10 +50,7 @@ def check_matrix(X: ArrayLike, *, dtype: DTypeLike | None = None) -> np.ndarray:
     if dtype is not None:
         X = X.astype(dtype, copy=False)
     if not np.isfinite(X).all():
-        raise ValueError(
-            f"X contains a non-finite value: {first_non_finite(X)}; "
-            "remove or impute NaN and infinite values first"
-        )
+        raise non_finite_error(X)
     return X
 
 

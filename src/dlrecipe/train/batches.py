@@ -23,7 +23,7 @@ from ..data.augment import Augmenter
 from ..data.normalize import Standardizer
 from ..nn import network
 from ..nn.metrics import error_rate
-from ..validation import check_matrix
+from ..validation import check_matrix, non_finite_error
 
 if TYPE_CHECKING:
     from .model import MLP
@@ -47,11 +47,7 @@ def training_matrix(X: ArrayLike) -> np.ndarray:
     check_matrix(X[:1])  # shape, dtype and the first row
     for start, chunk in _chunks(X):
         if not np.isfinite(chunk).all():
-            i, j = np.argwhere(~np.isfinite(chunk))[0]
-            raise ValueError(
-                f"X contains a non-finite value: {chunk[i, j].item()!r} at row {start + i}, "
-                f"column {j}; remove or impute NaN and infinite values first"
-            )
+            raise non_finite_error(chunk, first_row=start)
     return X
 
 
