@@ -37,9 +37,8 @@ class History:
     def append(self, epoch: int, logs: Mapping[str, float]) -> None:
         row: dict[str, float] = {"epoch": epoch, **_NOT_MEASURED}
         for key, value in logs.items():
-            if key in row:
+            if key in _NOT_MEASURED:  # the logged quantities; other keys are not recorded
                 row[key] = float(value)
-        row["epoch"] = epoch
         self.rows.append(row)
 
     @property
