@@ -34,6 +34,7 @@ from typing import Any, ClassVar, NoReturn
 import numpy as np
 
 from ..validation import is_finite_number
+from .parameters import packed_vector
 
 Arrays = Mapping[str, np.ndarray]  # {"W1": …, "b1": …} or {"dW1": …, "db1": …}
 
@@ -83,6 +84,9 @@ class _Vectors:
             if dW is not dW_flat:
                 copies.append((dW_flat, dW))
             updates.append((W, delta))
+        theta = packed_vector(params)
+        if theta is not None and list(params) == list(self.shapes):
+            updates = [(theta, self.delta)]  # θ := θ − Δθ in one call (see parameters.packed)
         self.given = (tuple(params.values()), tuple(grads.values()))
         self.copies, self.updates = copies, updates
 

@@ -105,3 +105,38 @@ def vector_to_parameters(theta: np.ndarray, index: ParameterIndex) -> dict[str, 
         name: theta[offsets[k] : offsets[k + 1]].reshape(shape)
         for k, (name, shape) in enumerate(zip(index.names, index.shapes, strict=True))
     }
+
+
+def packed(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Copies of ``params`` as consecutive views of one new vector θ, in the dict's order.
+
+    Training keeps its parameters so: the optimizer's update and the divergence guard's copy
+    are then one NumPy call on θ instead of one per array, and on small networks the calls,
+    not the arithmetic, take the time. Arrays of different dtypes are returned as they are
+    (unpacked), so that the optimizer can report the mix.
+    """
+    arrays = {name: np.asarray(p) for name, p in params.items()}
+    if len({p.dtype for p in arrays.values()}) != 1:
+        return arrays
+    index = ParameterIndex.of(arrays)
+    return vector_to_parameters(parameters_to_vector(arrays, index), index)
+
+
+def packed_vector(params: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """θ when ``params`` are consecutive views that tile one contiguous vector θ in order
+    (as :func:`packed` makes them), else None."""
+    arrays = list(params.values())
+    theta: object = getattr(arrays[0], "base", None) if arrays else None
+    if not isinstance(theta, np.ndarray) or theta.ndim != 1 or not theta.flags.c_contiguous:
+        return None
+    start = address = theta.__array_interface__["data"][0]
+    for view in arrays:
+        if (
+            not isinstance(view, np.ndarray)
+            or view.base is not theta
+            or not view.flags.c_contiguous
+            or view.__array_interface__["data"][0] != address
+        ):
+            return None
+        address += view.nbytes
+    return theta if address == start + theta.nbytes else None

@@ -11,11 +11,13 @@ cost so far.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..nn.parameters import packed, packed_vector
 from .callbacks import Callback
 
 if TYPE_CHECKING:
@@ -62,11 +64,15 @@ class DivergenceGuard(Callback):
         self.best_epoch: int | None = None
         self.best_params: dict[str, np.ndarray] = {}
         self.start_params: dict[str, np.ndarray] = {}  # the weights the current epoch began with
+        self._live: tuple[tuple[np.ndarray, ...], np.ndarray | None] = ((), None)
         self.history: History | None = None
 
     def on_train_begin(self, model: MLP, history: History) -> None:
         self.history = history
-        self.start_params = {name: p.copy() for name, p in model.params.items()}
+        self.start_params = packed(model.params)
+        # Training keeps θ in one vector (see parameters.packed): then each epoch's copy of it
+        # is one call, as long as the model keeps these arrays.
+        self._live = (tuple(model.params.values()), packed_vector(model.params))
 
     def check_batch(
         self, model: MLP, epoch: int, cost: float, grads: Mapping[str, np.ndarray]
@@ -99,10 +105,27 @@ class DivergenceGuard(Callback):
         if cost < self.best_cost:
             self.best_cost, self.best_epoch = cost, epoch
             self.best_params, self.start_params = self.start_params, self.best_params
+        self._remember_start(model.params)
+
+    def _remember_start(self, params: Mapping[str, np.ndarray]) -> None:
+        """Copy the weights the next epoch begins with into ``start_params``."""
         if not self.start_params:
-            self.start_params = {name: p.copy() for name, p in model.params.items()}
+            self.start_params = packed(params)
+            return
+        # start_params came from packed() (here, on_train_begin or load_state; the swap with
+        # best_params only exchanges two of them), so its θ is the base of its arrays.
+        arrays, theta = self._live
+        start = next(iter(self.start_params.values())).base
+        if (
+            theta is not None
+            and all(map(operator.is_, params.values(), arrays))
+            and isinstance(start, np.ndarray)
+            and start.shape == theta.shape
+            and start.dtype == theta.dtype
+        ):
+            np.copyto(start, theta)
         else:
-            for name, p in model.params.items():
+            for name, p in params.items():
                 np.copyto(self.start_params[name], p)
 
     def _stop(self, model: MLP, epoch: int, what: str, grads: Mapping[str, np.ndarray]) -> None:
@@ -168,7 +191,7 @@ class DivergenceGuard(Callback):
         self.first_cost = values["first_cost"]
         self.best_cost = values["best_cost"]
         self.best_epoch = values["best_epoch"]
-        self.best_params = {name: np.array(a) for name, a in arrays.items()}
+        self.best_params = packed(arrays)  # copies
 
 
 def _trend(norms: list[float]) -> str | None:

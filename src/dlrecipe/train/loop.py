@@ -23,6 +23,7 @@ from ..data.normalize import Standardizer
 from ..nn import network
 from ..nn.metrics import error_rate
 from ..nn.optimizers import Optimizer, get_optimizer
+from ..nn.parameters import packed, packed_vector
 from ..nn.schedules import Constant, get_schedule
 from .batches import TrainingData, streamed, streamed_standardizer, training_matrix
 from .callbacks import Callback
@@ -122,6 +123,8 @@ def fit(
         else:
             model.standardizer = streamed_standardizer(X) if streamed(X) else Standardizer().fit(X)
         history, start = History(), 0
+    if packed_vector(model.params) is None:  # e.g. arrays assigned by hand: one θ again
+        model.params = packed(model.params)
     opt = get_optimizer(config["optimizer"])
     if checkpoint is not None:
         opt.load_state(*checkpoint.optimizer_state)

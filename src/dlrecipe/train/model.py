@@ -14,6 +14,7 @@ from ..nn.activations import sigmoid
 from ..nn.initializers import InitSpec, initial_parameters
 from ..nn.inputs import as_columns, as_targets, check_dtype
 from ..nn.metrics import error_rate
+from ..nn.parameters import packed
 from ..nn.spec import NetworkSpec
 from ..validation import check_matrix, check_n_features, first_non_finite
 
@@ -90,7 +91,8 @@ class MLP:
         self.dtype = check_dtype(dtype)
         self.init = init
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        self.params = initial_parameters(self.layer_sizes, init, self.rng, self.dtype)
+        # One vector θ, viewed as W[1], b[1], …: training updates it in one call (see packed).
+        self.params = packed(initial_parameters(self.layer_sizes, init, self.rng, self.dtype))
         self.standardizer: Standardizer | None = None
         self.classes: tuple[str, ...] | None = None
         self.stop_training = False  # set by a callback to end fit after the current epoch

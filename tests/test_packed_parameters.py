@@ -1,0 +1,88 @@
+"""Parameters packed into one vector θ: found only when the views really tile θ, stepped exactly
+as separate arrays, and kept live through fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dlrecipe import MLP
+from dlrecipe.nn.optimizers import OPTIMIZERS, get_optimizer
+from dlrecipe.nn.parameters import packed, packed_vector
+
+
+def separate_params(rng, sizes=(3, 4, 2), dtype=np.float64):
+    params = {}
+    for l in range(1, len(sizes)):
+        params[f"W{l}"] = rng.normal(size=(sizes[l], sizes[l - 1])).astype(dtype)
+        params[f"b{l}"] = rng.normal(size=(sizes[l], 1)).astype(dtype)
+    return params
+
+
+def test_packed_copies_into_views_of_one_vector_in_order():
+    params = separate_params(np.random.default_rng(0))
+    together = packed(params)
+    theta = packed_vector(together)
+    assert theta is not None and theta.shape == (12 + 4 + 8 + 2,)
+    assert np.array_equal(theta, np.concatenate([p.ravel() for p in params.values()]))
+    for name, p in params.items():
+        assert np.array_equal(together[name], p) and not np.shares_memory(together[name], p)
+    together["b1"][1, 0] = 7.0  # a view: writing it writes θ
+    assert theta[12 + 1] == 7.0
+
+
+def test_packed_vector_refuses_what_does_not_tile_one_vector_in_order():
+    theta = np.arange(10.0)
+    assert packed_vector({"W1": theta[:6].reshape(2, 3), "b1": theta[6:].reshape(4, 1)}) is theta
+    cases = {
+        "separate arrays": {"W1": np.zeros((2, 3)), "b1": np.zeros((4, 1))},
+        "out of order": {"b1": theta[6:].reshape(4, 1), "W1": theta[:6].reshape(2, 3)},
+        "a gap": {"W1": theta[:6].reshape(2, 3), "b1": theta[7:].reshape(3, 1)},
+        "not all of θ": {"W1": theta[:6].reshape(2, 3)},
+        "overlapping": {"W1": theta[:6].reshape(2, 3), "b1": theta[4:8].reshape(4, 1)},
+        "strided": {"W1": theta[::2].reshape(5, 1)},
+        "not an array": {"W1": theta[:6].reshape(2, 3), "b1": [6.0, 7.0, 8.0, 9.0]},
+        "empty": {},
+    }
+    for what, params in cases.items():
+        assert packed_vector(params) is None, what
+
+
+def test_mixed_dtypes_are_left_for_the_optimizer_to_report():
+    params = {"W1": np.zeros((2, 2)), "b1": np.zeros((2, 1), np.float32)}
+    assert packed_vector(packed(params)) is None
+    with pytest.raises(ValueError, match="one dtype"):
+        get_optimizer("adam").step(packed(params), {"dW1": params["W1"], "db1": params["b1"]}, 0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_packed_parameters_step_bit_for_bit_as_separate_arrays(name, dtype):
+    rng = np.random.default_rng(1)
+    separate = separate_params(rng, dtype=dtype)
+    together = packed(separate)
+    arrays = dict(together)
+    optimizers = get_optimizer(name), get_optimizer(name)
+    for _ in range(5):
+        grads = {f"d{k}": rng.normal(size=p.shape).astype(dtype) for k, p in separate.items()}
+        optimizers[0].step(separate, grads, 0.01)
+        optimizers[1].step(together, grads, 0.01)
+    for key, p in separate.items():
+        assert together[key] is arrays[key]  # updated in place, through θ
+        np.testing.assert_array_equal(together[key], p)
+
+
+def test_fit_trains_the_arrays_a_user_holds_and_repacks_assigned_ones():
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 2, 40)
+    model = MLP([3, 4, 1], seed=0)
+    held = model.params["W1"]
+    twin = MLP([3, 4, 1], seed=0)
+    twin.params = {name: p.copy() for name, p in twin.params.items()}  # separate arrays
+    assert packed_vector(model.params) is not None and packed_vector(twin.params) is None
+    for m in (model, twin):
+        m.fit(X, y, epochs=5, learning_rate=0.1, optimizer="adam")
+    assert model.params["W1"] is held  # the same live array, trained in place
+    assert packed_vector(twin.params) is not None
+    for name, p in model.params.items():
+        np.testing.assert_array_equal(p, twin.params[name])
