@@ -48,7 +48,6 @@ class _Vectors:
         self.averages = {slot: np.zeros(size, dtype) for slot in slots}  # "v", "s"
         self.dtheta = np.zeros(size, dtype)  # this step's gradient (never overwritten by a step)
         self.delta = np.zeros(size, dtype)  # this step's update: θ := θ − Δθ
-        self.scratch = np.zeros(size if "s" in slots else 0, dtype)  # α dW or α v̂: RMSprop, Adam
         self.gradients = {"d" + name: view for name, view in self.split(self.dtheta).items()}
         deltas = self.split(self.delta)
         self.steps = [(name, self.gradients["d" + name], deltas[name]) for name in shapes]
@@ -238,15 +237,15 @@ class RMSprop(Optimizer):
         _check(self, "epsilon", usual="1e-8")
 
     def _update(self, x: _Vectors, learning_rate: float) -> None:
-        s, dW, delta, scaled = x.averages["s"], x.dtheta, x.delta, x.scratch
+        s, dW, delta = x.averages["s"], x.dtheta, x.delta
         np.square(dW, out=delta)
         delta *= 1 - self.beta
         s *= self.beta
         s += delta  # s = β s + (1 − β) dW²
         np.sqrt(s, out=delta)
         delta += self.epsilon  # √s + ε
-        np.multiply(dW, learning_rate, out=scaled)
-        np.divide(scaled, delta, out=delta)  # Δ = α dW / (√s + ε)
+        np.divide(dW, delta, out=delta)
+        delta *= learning_rate  # Δ = α dW / (√s + ε)
 
 
 @dataclass(frozen=True, eq=False)
@@ -273,12 +272,14 @@ class Adam(Optimizer):
         delta *= 1 - self.beta2
         s *= self.beta2
         s += delta  # s = β₂ s + (1 − β₂) dW²
-        np.divide(s, 1 - self.beta2**t, out=delta)  # ŝ = s / (1 − β₂ᵗ)
-        np.sqrt(delta, out=delta)
-        delta += self.epsilon  # √ŝ + ε
-        v_hat = np.divide(v, 1 - self.beta1**t, out=x.scratch)  # v̂ = v / (1 − β₁ᵗ)
-        v_hat *= learning_rate
-        np.divide(v_hat, delta, out=delta)  # Δ = α v̂ / (√ŝ + ε)
+        # Δ = α v̂ / (√ŝ + ε) with v̂ = v / c₁, ŝ = s / c₂ (cₖ = 1 − βₖᵗ) is, multiplied out,
+        # (α √c₂ / c₁) v / (√s + ε √c₂): the bias corrections become two scalars, four passes
+        # over θ fewer (Kingma & Ba's "more efficient order", with their ε̂ = ε √c₂ exactly).
+        root_c2 = math.sqrt(1 - self.beta2**t)
+        np.sqrt(s, out=delta)
+        delta += self.epsilon * root_c2  # √s + ε √c₂
+        np.divide(v, delta, out=delta)
+        delta *= learning_rate * root_c2 / (1 - self.beta1**t)  # Δ
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
