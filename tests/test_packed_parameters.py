@@ -23,10 +23,12 @@ def test_packed_copies_into_views_of_one_vector_in_order():
     params = separate_params(np.random.default_rng(0))
     together = packed(params)
     theta = packed_vector(together)
-    assert theta is not None and theta.shape == (12 + 4 + 8 + 2,)
+    assert theta is not None
+    assert theta.shape == (12 + 4 + 8 + 2,)
     assert np.array_equal(theta, np.concatenate([p.ravel() for p in params.values()]))
     for name, p in params.items():
-        assert np.array_equal(together[name], p) and not np.shares_memory(together[name], p)
+        assert np.array_equal(together[name], p)
+        assert not np.shares_memory(together[name], p)
     together["b1"][1, 0] = 7.0  # a view: writing it writes θ
     assert theta[12 + 1] == 7.0
 
@@ -79,7 +81,8 @@ def test_fit_trains_the_arrays_a_user_holds_and_repacks_assigned_ones():
     held = model.params["W1"]
     twin = MLP([3, 4, 1], seed=0)
     twin.params = {name: p.copy() for name, p in twin.params.items()}  # separate arrays
-    assert packed_vector(model.params) is not None and packed_vector(twin.params) is None
+    assert packed_vector(model.params) is not None
+    assert packed_vector(twin.params) is None
     for m in (model, twin):
         m.fit(X, y, epochs=5, learning_rate=0.1, optimizer="adam")
     assert model.params["W1"] is held  # the same live array, trained in place
