@@ -14,7 +14,8 @@ linear         mean squared error (1/2)    A[L] - Y
 All three are ``A - Y`` because each pairs an output with its canonical loss (the negative
 log-likelihood of a Bernoulli, a categorical and a Gaussian): the ``1/(a(1-a))`` of the
 cross-entropy cancels the ``a(1-a)`` of the sigmoid, and likewise for softmax. The gradients
-are per example, not divided by ``m``: the ``1/m`` is applied once in ``dW[l]`` and ``db[l]``.
+are per example, not divided by ``m``: the backward pass applies ``1/m`` once, to ``dZ[L]``,
+which carries it into every ``dW[l]`` and ``db[l]``.
 Each writes into ``out=`` when given one.
 
 ``Y`` is ``(n[L], m)`` floats for sigmoid and linear outputs, and ``y`` is ``(m,)`` integer

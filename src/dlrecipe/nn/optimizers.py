@@ -273,7 +273,7 @@ class Adam(Optimizer):
         s *= self.beta2
         s += delta  # s = β₂ s + (1 − β₂) dW²
         # Δ = α v̂ / (√ŝ + ε) with v̂ = v / c₁, ŝ = s / c₂ (cₖ = 1 − βₖᵗ) is, multiplied out,
-        # (α √c₂ / c₁) v / (√s + ε √c₂): the bias corrections become two scalars, four passes
+        # (α √c₂ / c₁) v / (√s + ε √c₂): the bias corrections become two scalars, two passes
         # over θ fewer (Kingma & Ba's "more efficient order", with their ε̂ = ε √c₂ exactly).
         root_c2 = math.sqrt(1 - self.beta2**t)
         np.sqrt(s, out=delta)
