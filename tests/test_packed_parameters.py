@@ -9,6 +9,8 @@ import pytest
 from dlrecipe import MLP
 from dlrecipe.nn.optimizers import OPTIMIZERS, get_optimizer
 from dlrecipe.nn.parameters import packed, packed_vector
+from dlrecipe.train.guard import DivergenceGuard
+from dlrecipe.train.history import History
 
 
 def separate_params(rng, sizes=(3, 4, 2), dtype=np.float64):
@@ -89,3 +91,17 @@ def test_fit_trains_the_arrays_a_user_holds_and_repacks_assigned_ones():
     assert packed_vector(twin.params) is not None
     for name, p in model.params.items():
         np.testing.assert_array_equal(p, twin.params[name])
+
+
+def test_the_guard_copies_theta_into_best_weights_loaded_in_another_order():
+    # A checkpoint's arrays come back in their file's order; the guard's one-call copy of θ
+    # into its start-of-epoch buffer (swapped with the best weights) must still land by name.
+    model = MLP([3, 4, 2], seed=0)
+    saved = {name: np.full(p.shape, 9.0) for name, p in reversed(list(model.params.items()))}
+    guard = DivergenceGuard(learning_rate=0.1)
+    guard.load_state(saved, {"first_cost": 1.0, "best_cost": 1.0, "best_epoch": 3})
+    guard.on_train_begin(model, History())
+    guard.check_epoch(model, 4, 0.5, {})  # a new best: the buffers swap, then θ is copied
+    for name, p in model.params.items():
+        np.testing.assert_array_equal(guard.start_params[name], p, err_msg=name)
+        assert not np.shares_memory(guard.start_params[name], p)

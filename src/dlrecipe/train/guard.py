@@ -71,8 +71,11 @@ class DivergenceGuard(Callback):
         self.history = history
         self.start_params = packed(model.params)
         # Training keeps θ in one vector (see parameters.packed): then each epoch's copy of it
-        # is one call, as long as the model keeps these arrays.
+        # is one call, as long as the model keeps these arrays. Both buffers must lay θ out in
+        # the model's order for that, best weights loaded from a checkpoint included.
         self._live = (tuple(model.params.values()), packed_vector(model.params))
+        if self.best_params.keys() == model.params.keys():
+            self.best_params = packed({name: self.best_params[name] for name in model.params})
 
     def check_batch(
         self, model: MLP, epoch: int, cost: float, grads: Mapping[str, np.ndarray]
