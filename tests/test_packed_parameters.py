@@ -105,3 +105,30 @@ def test_the_guard_copies_theta_into_best_weights_loaded_in_another_order():
     for name, p in model.params.items():
         np.testing.assert_array_equal(guard.start_params[name], p, err_msg=name)
         assert not np.shares_memory(guard.start_params[name], p)
+
+
+@pytest.mark.parametrize("name", ["momentum", "rmsprop", "adam"])
+def test_a_state_loaded_in_another_order_steps_bit_for_bit_and_over_theta_at_once(name):
+    rng = np.random.default_rng(4)
+    params = packed(separate_params(rng))
+    trained = get_optimizer(name)
+    for _ in range(3):
+        grads = {f"d{k}": rng.normal(size=p.shape) for k, p in params.items()}
+        trained.step(params, grads, 0.01)
+    arrays, scalars = trained.state()
+    in_file_order = dict(sorted(arrays.items()))  # a checkpoint's order: dW1, dW2, db1, …
+    assert list(in_file_order) != list(arrays)
+    resumed = get_optimizer(name)
+    resumed.load_state(in_file_order, scalars)
+    buffers = resumed.gradient_buffers(params)  # as fit does before the first step
+    for key, array in resumed.state()[0].items():
+        np.testing.assert_array_equal(array, arrays[key])
+    twin = {k: p.copy() for k, p in params.items()}
+    grads = {f"d{k}": rng.normal(size=p.shape) for k, p in params.items()}
+    for key, g in grads.items():
+        buffers[key][...] = g
+    resumed.step(params, buffers, 0.01)
+    trained.step(twin, grads, 0.01)
+    for key, p in params.items():
+        np.testing.assert_array_equal(p, twin[key], err_msg=key)
+    assert len(resumed._state.vectors.updates) == 1  # θ −= Δθ in one call

@@ -89,6 +89,17 @@ class _Vectors:
         self.given = (tuple(params.values()), tuple(grads.values()))
         self.copies, self.updates = copies, updates
 
+    def in_order(self, names: list[str]) -> _Vectors:
+        """The same vectors, bit for bit, with the parameters laid out in the order ``names``."""
+        moved = _Vectors({name: self.shapes[name] for name in names}, self.dtheta.dtype, ())
+        moved.averages = {}
+        for slot, vector in self.averages.items():
+            moved.averages[slot] = np.empty_like(vector)
+            old, new = self.split(vector), moved.split(moved.averages[slot])
+            for name in names:
+                new[name][...] = old[name]
+        return moved
+
     def split(self, vector: np.ndarray) -> dict[str, np.ndarray]:
         """Views of a flat ``vector``, one per parameter, with the parameter's shape."""
         views, start = {}, 0
@@ -141,6 +152,13 @@ class Optimizer:
         state = self._state
         if state.vectors is None:
             state.vectors = _new_vectors(params, self.slots)
+        elif (
+            list(state.vectors.shapes) != list(params)
+            and state.vectors.shapes.keys() == params.keys()
+        ):
+            # A state loaded from a checkpoint lists the arrays in its file's order: lay the
+            # vectors out in the parameters' order, so that a packed θ updates in one call.
+            state.vectors = state.vectors.in_order(list(params))
         return dict(state.vectors.gradients)
 
     def _update(self, x: _Vectors, learning_rate: float) -> None:
