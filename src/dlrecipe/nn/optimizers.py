@@ -91,10 +91,9 @@ class _Vectors:
 
     def in_order(self, names: list[str]) -> _Vectors:
         """The same vectors, bit for bit, with the parameters laid out in the order ``names``."""
-        moved = _Vectors({name: self.shapes[name] for name in names}, self.dtheta.dtype, ())
-        moved.averages = {}
+        shapes = {name: self.shapes[name] for name in names}
+        moved = _Vectors(shapes, self.dtheta.dtype, tuple(self.averages))
         for slot, vector in self.averages.items():
-            moved.averages[slot] = np.empty_like(vector)
             old, new = self.split(vector), moved.split(moved.averages[slot])
             for name in names:
                 new[name][...] = old[name]
