@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import dlrecipe
+from dlrecipe.check.objective import ModelObjective
 from dlrecipe.data import circles
 from dlrecipe.nn import ParameterIndex, gradients_to_vector, network, vector_to_parameters
 from textbook import buggy_backward, textbook_case
@@ -115,22 +116,16 @@ def test_model_check_finds_planted_bugs(textbook_model, monkeypatch):
 def test_a_small_bug_in_any_one_parameter_is_located(name):
     X, y = circles(40, noise=0.1, seed=3)
     model = dlrecipe.MLP((2, 6, 4, 1), hidden_activation="tanh", l2=0.3, seed=3)
-    index = ParameterIndex.of(model.params)
-    A0, Y = model.columns(X), model.targets(y, len(X))
-
-    def cost(theta):
-        p = vector_to_parameters(theta, index)
-        return network.cost(p, network.forward(p, A0, model.spec)[-1].Z, Y, model.spec)[0]
+    objective = ModelObjective(model, X, y)
 
     def gradient(theta):
-        p = vector_to_parameters(theta, index)
-        grads = network.backward(p, network.forward(p, A0, model.spec), Y, model.spec)
+        grads = objective.gradients(theta)
         grads[f"d{name}"] = grads[f"d{name}"] * 1.01  # a 1% bug
-        return gradients_to_vector(grads, index)
+        return gradients_to_vector(grads, objective.index)
 
-    theta = np.concatenate([p.ravel() for p in model.params.values()])
-    shapes = dict(zip(index.names, index.shapes, strict=True))
-    result = dlrecipe.gradient_check_function(cost, gradient, theta, parameter_shapes=shapes)
+    result = dlrecipe.gradient_check_function(
+        objective.cost, gradient, objective.theta, parameter_shapes=objective.shapes
+    )
     assert not result.passed
     assert result.wrong_parameters() == [name]
     assert result.worst[0].name == name

@@ -10,8 +10,9 @@ import pytest
 import dlrecipe
 from dlrecipe.check import gradient_check_directions
 from dlrecipe.check.fast import PerturbedCosts
+from dlrecipe.check.objective import ModelObjective
 from dlrecipe.check.pieces import PiecewiseLinearCosts
-from dlrecipe.nn import ParameterIndex, gradients_to_vector, network, vector_to_parameters
+from dlrecipe.nn import ParameterIndex, network
 from textbook import buggy_backward
 
 CASES = [
@@ -45,35 +46,20 @@ def make_case(sizes, hidden, output, regularization, m=40, seed=0):
 
 def slow_check(model, X, y, **options):
     """The generic per-component loop: one full forward pass per J(θ ± εe_i)."""
-    index = ParameterIndex.of(model.params)
-    A0, Y = model.columns(X), model.targets(y, len(X))
-
-    def cost(theta):
-        p = vector_to_parameters(theta, index)
-        return network.cost(p, network.forward(p, A0, model.spec)[-1].Z, Y, model.spec)[0]
-
-    def gradient(theta):
-        p = vector_to_parameters(theta, index)
-        grads = network.backward(p, network.forward(p, A0, model.spec), Y, model.spec)
-        return gradients_to_vector(grads, index)
-
-    theta = np.concatenate([p.ravel() for p in model.params.values()])
-    shapes = dict(zip(index.names, index.shapes, strict=True))
+    objective = ModelObjective(model, X, y)
     return dlrecipe.gradient_check_function(
-        cost, gradient, theta, parameter_shapes=shapes, **options
+        objective.cost,
+        objective.gradient,
+        objective.theta,
+        parameter_shapes=objective.shapes,
+        **options,
     )
 
 
 def naive_quotients(model, X, y, epsilon):
     """The textbook's loop, written plainly: θ ± εe_i and a full forward pass for each i."""
-    index = ParameterIndex.of(model.params)
-    A0, Y = model.columns(X), model.targets(y, len(X))
-    theta = np.concatenate([p.ravel() for p in model.params.values()])
-
-    def cost(t):
-        p = vector_to_parameters(t, index)
-        return network.cost(p, network.forward(p, A0, model.spec)[-1].Z, Y, model.spec)[0]
-
+    objective = ModelObjective(model, X, y)
+    cost, theta = objective.cost, objective.theta
     numerical = np.empty(theta.size)
     for i in range(theta.size):
         plus, minus = theta.copy(), theta.copy()
