@@ -8,7 +8,7 @@ import pytest
 
 from dlrecipe import MLP
 from dlrecipe.nn.optimizers import OPTIMIZERS, get_optimizer
-from dlrecipe.nn.parameters import packed, packed_vector
+from dlrecipe.nn.parameters import augmented, packed, packed_vector
 from dlrecipe.train.guard import DivergenceGuard
 from dlrecipe.train.history import History
 
@@ -27,29 +27,58 @@ def test_packed_copies_into_views_of_one_vector_in_order():
     theta = packed_vector(together)
     assert theta is not None
     assert theta.shape == (12 + 4 + 8 + 2,)
-    assert np.array_equal(theta, np.concatenate([p.ravel() for p in params.values()]))
+    # Column by column, so that b[l] extends W[l] by one column: [W[l] | b[l]] is one matrix.
+    assert np.array_equal(theta, np.concatenate([p.ravel(order="F") for p in params.values()]))
     for name, p in params.items():
         assert np.array_equal(together[name], p)
         assert not np.shares_memory(together[name], p)
     together["b1"][1, 0] = 7.0  # a view: writing it writes θ
     assert theta[12 + 1] == 7.0
+    Wb = augmented(together["W1"], together["b1"])
+    assert Wb is not None
+    assert np.array_equal(Wb, np.hstack([together["W1"], together["b1"]]))
+    Wb[0, -1] = 5.0  # a view of both
+    assert together["b1"][0, 0] == 5.0
 
 
 def test_packed_vector_refuses_what_does_not_tile_one_vector_in_order():
     theta = np.arange(10.0)
-    assert packed_vector({"W1": theta[:6].reshape(2, 3), "b1": theta[6:].reshape(4, 1)}) is theta
+    W1 = theta[:6].reshape(3, 2).T  # (2, 3), column by column
+    assert packed_vector({"W1": W1, "b1": theta[6:].reshape(4, 1)}) is theta
     cases = {
         "separate arrays": {"W1": np.zeros((2, 3)), "b1": np.zeros((4, 1))},
-        "out of order": {"b1": theta[6:].reshape(4, 1), "W1": theta[:6].reshape(2, 3)},
-        "a gap": {"W1": theta[:6].reshape(2, 3), "b1": theta[7:].reshape(3, 1)},
-        "not all of θ": {"W1": theta[:6].reshape(2, 3)},
-        "overlapping": {"W1": theta[:6].reshape(2, 3), "b1": theta[4:8].reshape(4, 1)},
+        "out of order": {"b1": theta[6:].reshape(4, 1), "W1": W1},
+        "a gap": {"W1": W1, "b1": theta[7:].reshape(3, 1)},
+        "not all of θ": {"W1": W1},
+        "overlapping": {"W1": W1, "b1": theta[4:8].reshape(4, 1)},
         "strided": {"W1": theta[::2].reshape(5, 1)},
-        "not an array": {"W1": theta[:6].reshape(2, 3), "b1": [6.0, 7.0, 8.0, 9.0]},
+        # Row by row tiles θ too, but the optimizer's dθ is laid out column by column.
+        "row by row": {"W1": theta[:6].reshape(2, 3), "b1": theta[6:].reshape(4, 1)},
+        "not an array": {"W1": W1, "b1": [6.0, 7.0, 8.0, 9.0]},
         "empty": {},
     }
     for what, params in cases.items():
         assert packed_vector(params) is None, what
+
+
+def test_augmented_is_found_only_where_b_extends_w_by_one_column():
+    theta = np.arange(12.0)
+    W, b = theta[:6].reshape(3, 2).T, theta[6:8].reshape(2, 1)
+    Wb = augmented(W, b)
+    assert Wb is not None
+    assert Wb.shape == (2, 4)
+    assert np.shares_memory(Wb, W)
+    np.testing.assert_array_equal(Wb, np.hstack([W, b]))
+    cases = {
+        "separate arrays": (W.copy(order="F"), b.copy()),
+        "a gap": (W, theta[7:9].reshape(2, 1)),
+        "b before W": (theta[2:8].reshape(3, 2).T, theta[:2].reshape(2, 1)),
+        "row by row": (theta[:6].reshape(2, 3), b),
+        "another height": (W, theta[6:9].reshape(3, 1)),
+        "another dtype": (W, theta[6:8].reshape(2, 1).astype(np.float32)),
+    }
+    for what, (W_case, b_case) in cases.items():
+        assert augmented(W_case, b_case) is None, what
 
 
 def test_mixed_dtypes_are_left_for_the_optimizer_to_report():

@@ -131,7 +131,7 @@ class Activation(NamedTuple):
     For training, ``forward_with_derivative(Z, A, G)`` writes ``A = g(Z)`` and ``G = g'(Z)``
     into preallocated buffers while ``Z`` is fresh in the cache; the backward pass is then
     ``dZ = dA * G``, which rounds exactly as ``backward`` does (see
-    :class:`dlrecipe.nn.network.Workspace`).
+    :class:`dlrecipe.nn.workspace.Workspace`).
     """
 
     name: str

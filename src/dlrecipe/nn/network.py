@@ -16,9 +16,12 @@ its mask ``D[l-1] / keep_prob`` before it feeds layer ``l``, and ``dA[l-1]`` by 
 
 These are pure functions of a parameter dict ``{"W1", "b1", …}`` and a :class:`NetworkSpec`;
 :class:`dlrecipe.MLP` holds the state and checks the inputs. Training passes a
-:class:`Workspace`: the same functions then write every ``Z[l]``, ``A[l]``, ``g'(Z[l])``,
-``dZ[l]`` and gradient into arrays allocated once and reused by every step, instead of
-allocating them anew (large temporaries cost real time, and so does every NumPy call).
+:class:`~dlrecipe.nn.workspace.Workspace`: the same functions then write every ``Z[l]``,
+``A[l]``, ``g'(Z[l])``, ``dZ[l]`` and gradient into arrays allocated once and reused by every
+step, instead of allocating them anew (large temporaries cost real time, and so does every
+NumPy call). With the parameters laid out as training keeps them, they also compute
+``Z[l] = [W[l] | b[l]] [A[l-1]; 1]`` and ``[dW[l] | db[l]] = (1/m) dZ[l] [A[l-1]; 1]ᵀ`` as one
+matrix product each: the same numbers to rounding, with no separate pass for ``b[l]``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from .regularization import (
     l2_penalty,
 )
 from .spec import NetworkSpec
+from .workspace import Workspace
 
 Params = Mapping[str, np.ndarray]
 
@@ -51,61 +55,7 @@ class LayerCache(NamedTuple):
     Z: np.ndarray  # (n[l], m)
     A: np.ndarray  # g[l](Z[l]) before any dropout, (n[l], m)
     G: np.ndarray | None = None  # g[l]'(Z[l]) of a hidden layer, when a workspace computed it
-
-
-class _Buffers(NamedTuple):
-    """One layer's arrays for a batch of ``b`` examples, each ``(n[l], b)``."""
-
-    Z: np.ndarray
-    A: np.ndarray
-    G: np.ndarray  # g'(Z[l]) (hidden layers)
-    dZ: np.ndarray  # dZ[l]; also dA[l] first, turned into dZ[l] in place
-
-
-class Workspace:
-    """Arrays for training steps on batches of at most ``m`` examples, allocated once.
-
-    ``grads`` are the arrays the gradients are written into: by default the workspace's own;
-    training passes the optimizer's (:meth:`~dlrecipe.nn.optimizers.Optimizer.gradient_buffers`)
-    so that the step takes them without a copy. A batch of ``b < m`` examples (the last of an
-    epoch) uses the first ``n[l] × b`` numbers of each array, still contiguous.
-    """
-
-    def __init__(
-        self,
-        spec: NetworkSpec,
-        m: int,
-        dtype: np.dtype | type,
-        grads: dict[str, np.ndarray] | None = None,
-    ) -> None:
-        n, L = spec.layer_sizes, spec.n_layers
-        self.spec, self.m, self.dtype = spec, m, np.dtype(dtype)
-        # 4 flat arrays per layer (Z, A, G, dZ); 0 is a placeholder for the input layer.
-        self._memory = [
-            [np.empty(n[l] * m, self.dtype) for _ in _Buffers._fields] for l in range(L + 1)
-        ]
-        self._views: dict[int, list[_Buffers]] = {}
-        if grads is None:
-            grads = {}
-            for l in range(1, L + 1):
-                grads[f"dW{l}"] = np.empty((n[l], n[l - 1]), self.dtype)
-                grads[f"db{l}"] = np.empty((n[l], 1), self.dtype)
-        self.grads = grads
-        self.ones = np.ones((m, 1), self.dtype)  # Σ over a batch's columns as a product
-
-    def buffers(self, b: int) -> list[_Buffers]:
-        """Layer ``l``'s arrays for a batch of ``b`` examples, at index ``l`` (1 … L)."""
-        views = self._views.get(b)
-        if views is None:
-            if not 0 < b <= self.m:
-                raise ValueError(f"a batch of {b} examples does not fit a workspace for {self.m}")
-            n = self.spec.layer_sizes
-            views = [
-                _Buffers(*(flat[: n[l] * b].reshape(n[l], b) for flat in self._memory[l]))
-                for l in range(len(n))
-            ]
-            self._views[b] = views
-        return views
+    A_prev_ones: np.ndarray | None = None  # [A_prev; 1] (n[l-1] + 1, m), from a workspace
 
 
 @cache
@@ -134,6 +84,12 @@ def forward(
     """
     L, names = spec.n_layers, _names(spec.n_layers)
     out = workspace.buffers(A_prev.shape[1]) if workspace is not None else None
+    A_prev_ones = None  # [A[l-1]; 1], in a workspace
+    if out is not None:
+        A_prev_ones = out[first_layer - 1].A_ones
+        if A_prev is not out[first_layer - 1].A:  # not put there already (see hold_input)
+            np.copyto(out[first_layer - 1].A, A_prev)
+            A_prev = out[first_layer - 1].A
     caches = []
     for l in range(first_layer, L + 1):
         mask = None
@@ -142,10 +98,19 @@ def forward(
             if rng is None:
                 raise ValueError("dropout needs a random generator: pass rng=")
             mask = dropout_mask(A_prev.shape, keep_prob, rng, A_prev.dtype)
-            A_prev = dropout_forward(A_prev, mask)
+            if out is None:
+                A_prev = dropout_forward(A_prev, mask)
+            else:
+                A_prev_ones = out[l - 1].dropped
+                assert A_prev_ones is not None, "a workspace has one for each dropout layer"
+                A_prev = dropout_forward(A_prev, mask, out=A_prev_ones[:-1])
         W, b = params[names[l][0]], params[names[l][1]]
-        Z = np.matmul(W, A_prev, out=None if out is None else out[l].Z)
-        Z += b  # Z[l] = W[l] A[l-1] + b[l]
+        Wb = None if workspace is None else workspace.weights_with_bias(l, W, b)
+        if Wb is not None and A_prev_ones is not None and out is not None:
+            Z = np.matmul(Wb, A_prev_ones, out=out[l].Z)  # Z[l] = [W[l] | b[l]] [A[l-1]; 1]
+        else:
+            Z = np.matmul(W, A_prev, out=None if out is None else out[l].Z)
+            Z += b  # Z[l] = W[l] A[l-1] + b[l]
         G = None
         if l == L:
             A = spec.output.activation(Z, out=None if out is None else out[l].A)
@@ -156,8 +121,10 @@ def forward(
         else:
             A, G = out[l].A, out[l].G
             spec.hidden.forward_with_derivative(Z, A, G)  # A[l] = g(Z[l]), G = g'(Z[l])
-        caches.append(LayerCache(A_prev, mask, Z, A, G))
+        caches.append(LayerCache(A_prev, mask, Z, A, G, A_prev_ones))
         A_prev = A
+        if out is not None:
+            A_prev_ones = out[l].A_ones
     return caches
 
 
@@ -221,17 +188,23 @@ def backward(
         A_prev, mask_prev = caches[l - 1].A_prev, caches[l - 1].mask_prev
         W_name, _, dW_name, db_name = names[l]
         W = params[W_name]
-        dW = np.matmul(dZ, A_prev.T, out=grads.get(dW_name))  # dW[l] = (1/m) dZ[l] A[l-1]ᵀ
+        A_prev_ones = caches[l - 1].A_prev_ones
+        with_bias = None if workspace is None else workspace.gradients_with_bias[l]
+        if with_bias is not None and A_prev_ones is not None:
+            dWb, dW, db = with_bias
+            np.matmul(dZ, A_prev_ones.T, out=dWb)  # [dW[l] | db[l]] = (1/m) dZ[l] [A[l-1]; 1]ᵀ
+        else:
+            dW = np.matmul(dZ, A_prev.T, out=grads.get(dW_name))  # dW[l] = (1/m) dZ[l] A[l-1]ᵀ
+            db = np.matmul(dZ, ones, out=grads.get(db_name))
         if spec.l2:
             dW += l2_gradient(W, spec.l2, m_reg)
         if spec.l1:
             dW += l1_gradient(W, spec.l1, m_reg)
-        db = np.matmul(dZ, ones, out=grads.get(db_name))
         grads[dW_name], grads[db_name] = dW, db
         if l > 1:
             dA = np.matmul(W.T, dZ, out=None if out is None else out[l - 1].dZ)  # dA[l-1]
             if mask_prev is not None:
-                dA = dropout_backward(dA, mask_prev)
+                dA = dropout_backward(dA, mask_prev, out=None if out is None else dA)
             below = caches[l - 2]
             if below.G is not None:
                 dZ = np.multiply(dA, below.G, out=dA)  # dZ[l-1] = dA[l-1] * g'(Z[l-1])

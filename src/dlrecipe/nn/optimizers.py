@@ -34,7 +34,7 @@ from typing import Any, ClassVar, NoReturn
 import numpy as np
 
 from ..validation import is_finite_number
-from .parameters import packed_vector
+from .parameters import packed_vector, storage_views
 
 Arrays = Mapping[str, np.ndarray]  # {"W1": …, "b1": …} or {"dW1": …, "db1": …}
 
@@ -100,12 +100,8 @@ class _Vectors:
         return moved
 
     def split(self, vector: np.ndarray) -> dict[str, np.ndarray]:
-        """Views of a flat ``vector``, one per parameter, with the parameter's shape."""
-        views, start = {}, 0
-        for name, shape in self.shapes.items():
-            end = start + math.prod(shape)
-            views[name], start = vector[start:end].reshape(shape), end
-        return views
+        """Views of a flat ``vector``, one per parameter, laid out as a packed θ is."""
+        return storage_views(vector, self.shapes)
 
 
 @dataclass

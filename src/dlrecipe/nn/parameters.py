@@ -4,6 +4,10 @@
 (C order) and the pieces are concatenated in the order of the mapping. :class:`ParameterIndex`
 remembers the names and shapes, so that component ``i`` of θ can be located as
 ``(name, row, column)`` — the way a gradient check points at the wrong parameter.
+
+Training keeps the parameters themselves in one vector too (:func:`packed`), laid out for
+speed rather than for reading (:func:`storage_views`): that storage is not the textbook's θ,
+which :func:`parameters_to_vector` always builds as a copy.
 """
 
 from __future__ import annotations
@@ -108,35 +112,85 @@ def vector_to_parameters(theta: np.ndarray, index: ParameterIndex) -> dict[str, 
 
 
 def packed(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Copies of ``params`` as consecutive views of one new vector θ, in the dict's order.
+    """Copies of ``params`` as consecutive views of one new vector, in the dict's order.
 
     Training keeps its parameters so: the optimizer's update and the divergence guard's copy
-    are then one NumPy call on θ instead of one per array, and on small networks the calls,
-    not the arithmetic, take the time. Arrays of different dtypes are returned as they are
-    (unpacked), so that the optimizer can report the mix.
+    are then one NumPy call on the vector instead of one per array, and on small networks the
+    calls, not the arithmetic, take the time. The layout is :func:`storage_views`'s, which puts
+    ``[W[l] | b[l]]`` in one matrix (see :func:`augmented`). Arrays of different dtypes are
+    returned as they are (unpacked), so that the optimizer can report the mix.
     """
     arrays = {name: np.asarray(p) for name, p in params.items()}
     if len({p.dtype for p in arrays.values()}) != 1:
         return arrays
-    index = ParameterIndex.of(arrays)
-    return vector_to_parameters(parameters_to_vector(arrays, index), index)
+    shapes = {name: p.shape for name, p in arrays.items()}
+    storage = np.empty(sum(p.size for p in arrays.values()), next(iter(arrays.values())).dtype)
+    views = storage_views(storage, shapes)
+    for name, p in arrays.items():
+        np.copyto(views[name], p)
+    return views
+
+
+def storage_views(
+    vector: np.ndarray, shapes: Mapping[str, tuple[int, ...]]
+) -> dict[str, np.ndarray]:
+    """Consecutive views of a flat ``vector`` with the given shapes, each 2-D one column by column.
+
+    Column order (Fortran's) is what lets ``b[l]`` (n[l], 1) stored right after ``W[l]``
+    (n[l], n[l-1]) extend it by one column: ``[W[l] | b[l]]`` is then a matrix viewing both,
+    and training computes ``Z[l] = [W[l] | b[l]] [A[l-1]; 1]`` and ``[dW[l] | db[l]]`` as one
+    product each, with no separate pass to add ``b`` or to sum ``db``. The optimizer lays
+    out its vectors (dθ, v, s) the same way, so that θ and dθ match element by element.
+    """
+    views, start = {}, 0
+    for name, shape in shapes.items():
+        end = start + math.prod(shape)
+        views[name], start = vector[start:end].reshape(shape[::-1]).T, end
+    return views
 
 
 def packed_vector(params: Mapping[str, np.ndarray]) -> np.ndarray | None:
-    """θ when ``params`` are consecutive views that tile one contiguous vector θ in order
-    (as :func:`packed` makes them), else None."""
+    """The vector under ``params`` when they are consecutive views that tile one contiguous
+    vector in order, in :func:`storage_views`'s layout (as :func:`packed` makes them), else None."""
     arrays = list(params.values())
     theta: object = getattr(arrays[0], "base", None) if arrays else None
     if not isinstance(theta, np.ndarray) or theta.ndim != 1 or not theta.flags.c_contiguous:
         return None
-    start = address = theta.__array_interface__["data"][0]
+    start = address = _address(theta)
     for view in arrays:
         if (
             not isinstance(view, np.ndarray)
             or view.base is not theta
-            or not view.flags.c_contiguous
-            or view.__array_interface__["data"][0] != address
+            or not view.flags.f_contiguous
+            or _address(view) != address
         ):
             return None
         address += view.nbytes
     return theta if address == start + theta.nbytes else None
+
+
+def augmented(W: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """``[W | b]`` (n, k+1) as one view of their memory, when ``b`` (n, 1) directly follows
+    ``W`` (n, k) stored column by column (as :func:`packed` lays them out), else None.
+
+    Writing the view writes ``W`` and ``b``: it is the same memory.
+    """
+    n = W.shape[0] if W.ndim == 2 else -1
+    base = W.base
+    if (
+        b.shape != (n, 1)
+        or not isinstance(base, np.ndarray)
+        or b.base is not base
+        or base.ndim != 1
+        or not base.flags.c_contiguous
+        or b.dtype != W.dtype
+        or not (W.flags.f_contiguous and b.flags.f_contiguous)
+        or _address(b) != _address(W) + W.nbytes
+    ):
+        return None
+    start = (_address(W) - _address(base)) // base.itemsize
+    return base[start : start + W.size + n].reshape(W.shape[1] + 1, n).T
+
+
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]

@@ -65,11 +65,11 @@ def dropout_mask(
     return keep.astype(dtype) / dtype.type(keep_prob)
 
 
-def dropout_forward(A: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """A[l] := A[l] * D[l] / keep_prob, with ``mask`` from :func:`dropout_mask`."""
-    return A * mask
+def dropout_forward(A: np.ndarray, mask: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """A[l] := A[l] * D[l] / keep_prob, with ``mask`` from :func:`dropout_mask` (into ``out``)."""
+    return np.multiply(A, mask, out=out)
 
 
-def dropout_backward(dA: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def dropout_backward(dA: np.ndarray, mask: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """dA[l] := dA[l] * D[l] / keep_prob: the same mask that was drawn in the forward pass."""
-    return dA * mask
+    return np.multiply(dA, mask, out=out)

@@ -25,6 +25,7 @@ from ..nn.metrics import error_rate
 from ..nn.optimizers import Optimizer, get_optimizer
 from ..nn.parameters import packed, packed_vector
 from ..nn.schedules import Constant, get_schedule
+from ..nn.workspace import Workspace
 from .batches import TrainingData, streamed, streamed_standardizer, training_matrix
 from .callbacks import Callback
 from .checkpoint import Checkpoint, RunDirectory, data_fingerprint
@@ -148,9 +149,15 @@ def fit(
 
     # The step's arrays, allocated once; the gradients are written straight into the
     # optimizer's flat dθ (the first step reads them from there without a copy).
-    workspace = network.Workspace(
-        model.spec, data.rows, model.dtype, grads=opt.gradient_buffers(model.params)
+    workspace = Workspace(
+        model.spec,
+        data.rows,
+        model.dtype,
+        grads=opt.gradient_buffers(model.params),
+        params=model.params,
     )
+    if data.batch_size is None and data.A_all is not None:
+        data.A_all = workspace.hold_input(data.A_all)  # every epoch's A[0]: copied in once
     grads: dict[str, np.ndarray] = {}
     # Overflow in a diverging network is expected: the guard turns it into a diagnosis.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -190,7 +197,7 @@ def _one_epoch(
     guard: DivergenceGuard,
     epoch: int,
     grads: dict[str, np.ndarray],
-    workspace: network.Workspace,
+    workspace: Workspace,
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """Forward, J, backward and an optimizer step for each mini-batch; the epoch's averages."""
     spec, params, rng, m = model.spec, model.params, model.rng, data.m
