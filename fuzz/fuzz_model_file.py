@@ -30,12 +30,14 @@ if __name__ == "__main__" and "--mutations" not in sys.argv:
 
     with atheris.instrument_imports(include=["dlrecipe"]):
         from dlrecipe.data.normalize import Standardizer
-        from dlrecipe.train.files import checksum, load_model, save_arrays, save_model
+        from dlrecipe.train.files import load_model, save_model
         from dlrecipe.train.model import MLP
+        from dlrecipe.train.safe_files import checksum, save_arrays
 else:
     from dlrecipe.data.normalize import Standardizer
-    from dlrecipe.train.files import checksum, load_model, save_arrays, save_model
+    from dlrecipe.train.files import load_model, save_model
     from dlrecipe.train.model import MLP
+    from dlrecipe.train.safe_files import checksum, save_arrays
 
 NAME, SUFFIX = "model", ".safetensors"
 PATH = harness.scratch_file(SUFFIX)

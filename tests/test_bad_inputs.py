@@ -31,7 +31,8 @@ from dlrecipe.cli import main
 from dlrecipe.data import load_csv, load_data, split
 from dlrecipe.data.files import load_image_folder, load_npz
 from dlrecipe.sklearn import NetClassifier
-from dlrecipe.train.files import checksum, load_model, save_model
+from dlrecipe.train.files import load_model, save_model
+from dlrecipe.train.safe_files import checksum
 
 Action = Callable[[], Any]
 CASES: dict[str, tuple[Callable[[Path, Path], Action], Any, tuple[str, ...]]] = {}

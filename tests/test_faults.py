@@ -23,9 +23,10 @@ import dlrecipe
 from dlrecipe import initializers
 from dlrecipe.cli import main
 from dlrecipe.data import moons
-from dlrecipe.train import files
+from dlrecipe.train import atomic
+from dlrecipe.train.atomic import TEMPORARY_SUFFIX
 from dlrecipe.train.checkpoint import Checkpoint
-from dlrecipe.train.files import TEMPORARY_SUFFIX, load_model, save_model
+from dlrecipe.train.files import load_model, save_model
 from dlrecipe.train.guard import TrainingDiverged
 
 X, Y = moons(300, noise=0.2, seed=0)
@@ -108,12 +109,12 @@ def failing(step: str, code: int, target: str, at: int) -> Iterator[list[str]]:
     try:
         for module, name, fake in patches:
             setattr(module, name, fake)
-        files.open = fake_builtin_open  # type: ignore[attr-defined]
+        atomic.open = fake_builtin_open  # type: ignore[attr-defined]
         yield written
     finally:
         for module, name, original in saved:
             setattr(module, name, original)
-        del files.open  # type: ignore[attr-defined]
+        del atomic.open  # type: ignore[attr-defined]
 
 
 FAULTS = {  # (step, errno): the ways a save can fail

@@ -15,15 +15,10 @@ import safetensors.numpy
 
 from dlrecipe.data.normalize import Standardizer
 from dlrecipe.nn import initializers
-from dlrecipe.train.files import (
-    load_arrays,
-    load_model,
-    read_model_metadata,
-    save_arrays,
-    save_model,
-    write_atomic,
-)
+from dlrecipe.train.atomic import write_atomic
+from dlrecipe.train.files import load_model, read_model_metadata, save_model
 from dlrecipe.train.model import MLP
+from dlrecipe.train.safe_files import load_arrays, save_arrays
 
 
 def make_model(dtype="float64", init="he", **options) -> MLP:

@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 from dlrecipe.data import Standardizer, split
 from dlrecipe.data.tables import load_csv
 from dlrecipe.nn import ParameterIndex, parameters_to_vector, vector_to_parameters
-from dlrecipe.train.files import load_arrays
+from dlrecipe.train.safe_files import load_arrays
 
 FAST = settings(
     max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]

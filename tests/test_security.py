@@ -127,7 +127,7 @@ def test_settings_and_records_are_read_as_toml_and_json_only():
         if imports(path) & {"tomllib", "tomli", "json"}
     }
     assert "cli/toml_io.py" in readers
-    assert "train/files.py" in readers
+    assert "train/safe_files.py" in readers
 
 
 # --- the HTML report escapes what came from the user ------------------------------------------

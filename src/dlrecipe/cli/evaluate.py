@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..train.files import write_atomic
+from ..train.atomic import write_atomic
 from ..train.model import MLP
 from .common import UsageError, class_names, describe, open_model
 from .data import features, labelled, rebuild, recorded_target

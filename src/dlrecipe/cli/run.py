@@ -11,7 +11,8 @@ from typing import Any, TextIO
 from ..diagnosis.candidates import default_jobs
 from ..diagnosis.recipe import RecipeResult, run_recipe
 from ..report.run_report import write_run_report
-from ..train.files import remove_stale_temporaries, save_model, write_atomic
+from ..train.atomic import remove_stale_temporaries, write_atomic
+from ..train.files import save_model
 from ..train.history import History
 from .common import UsageError
 from .data import TrainingData, load_training_data, write_record

@@ -10,9 +10,9 @@ from typing import Any, TextIO
 
 from ..data.split import Split, split
 from ..report.run_report import write_run_report
+from ..train.atomic import write_atomic
 from ..train.callbacks import Callback
 from ..train.early_stopping import EarlyStopping
-from ..train.files import write_atomic
 from ..train.history import History
 from ..train.loop import fit
 from ..train.model import MLP

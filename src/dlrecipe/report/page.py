@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..train.files import write_atomic
+from ..train.atomic import write_atomic
 
 _STYLE = """
 :root { color-scheme: light; }

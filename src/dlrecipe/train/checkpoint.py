@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .files import load_arrays, remove_stale_temporaries, save_arrays, save_model, write_atomic
+from .atomic import remove_stale_temporaries, write_atomic
+from .files import save_model
+from .safe_files import load_arrays, save_arrays
 
 if TYPE_CHECKING:
     from ..nn.optimizers import Optimizer

@@ -22,8 +22,8 @@ from ..data.dataset import Dataset
 from ..data.loaders import DATASET_NAMES, GENERATED, load_data
 from ..data.split import Split, split
 from ..data.tables import DELIMITERS
+from .atomic import write_atomic
 from .checkpoint import data_fingerprint
-from .files import write_atomic
 
 GENERATED_SEED = 0
 RECORD = "data.json"
