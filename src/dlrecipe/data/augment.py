@@ -31,16 +31,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .warp import check_images, displacement_field, resample, rotation, scale_shift
+
 
 def flip_horizontal(images: ArrayLike) -> np.ndarray:
     """Mirror each image left-right: an arrow pointing right then points left."""
-    return _check_images(images)[:, :, ::-1].copy()
+    return check_images(images)[:, :, ::-1].copy()
 
 
 def flip_vertical(images: ArrayLike) -> np.ndarray:
     """Mirror each image top-bottom. Only where the label survives it: upside-down cats are not
     cats, and an upside-down 6 is a 9."""
-    return _check_images(images)[:, ::-1].copy()
+    return check_images(images)[:, ::-1].copy()
 
 
 def rotate(images: ArrayLike, degrees: ArrayLike) -> np.ndarray:
@@ -49,9 +51,9 @@ def rotate(images: ArrayLike, degrees: ArrayLike) -> np.ndarray:
     ``degrees`` is a number or an array ``(n,)``, one angle per image. For square images
     ``rotate(x, 90)`` equals ``np.rot90(x, axes=(1, 2))`` up to floating-point rounding.
     """
-    images = _check_images(images)
+    images = check_images(images)
     n, h, w = images.shape[:3]
-    return _resample(images, _rotation(_per_image("degrees", degrees, n), h, w))
+    return resample(images, rotation(_per_image("degrees", degrees, n), h, w))
 
 
 def crop_and_resize(
@@ -65,7 +67,7 @@ def crop_and_resize(
     and last rows (likewise the columns), so the window of the whole image is the identity and a
     centred window keeps the centre pixel. The window must lie inside the image.
     """
-    images = _check_images(images)
+    images = check_images(images)
     n, h, w = images.shape[:3]
     values = {
         name: _per_image(name, value, n)
@@ -83,7 +85,7 @@ def crop_and_resize(
             )
     scale_rows = (values["height"] - 1) / max(h - 1, 1)
     scale_cols = (values["width"] - 1) / max(w - 1, 1)
-    return _resample(images, _scale_shift(scale_rows, scale_cols, values["top"], values["left"]))
+    return resample(images, scale_shift(scale_rows, scale_cols, values["top"], values["left"]))
 
 
 def elastic_distort(
@@ -97,11 +99,11 @@ def elastic_distort(
     close to a translation; a small one, noise. ``alpha=0`` is the identity. Simard et al. used
     ``alpha=34, sigma=4`` on 28×28 digits. The field comes from ``rng`` and nothing else.
     """
-    images = _check_images(images)
+    images = check_images(images)
     alpha, sigma = _check_option("alpha", alpha), _check_option("sigma", sigma)
     n, h, w = images.shape[:3]
-    displacement = _displacement(_check_rng(rng), n, h, w, alpha, sigma)
-    return _resample(images, np.tile(np.eye(3), (n, 1, 1)), displacement)
+    displacement = displacement_field(_check_rng(rng), n, h, w, alpha, sigma)
+    return resample(images, np.tile(np.eye(3), (n, 1, 1)), displacement)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,15 +178,15 @@ class Augmenter:
             scale = rng.uniform(1 - self.crop, 1, size=(n,))
             top = rng.uniform(0, 1, size=(n,)) * (h - 1) * (1 - scale)
             left = rng.uniform(0, 1, size=(n,)) * (w - 1) * (1 - scale)
-            affine = affine @ _scale_shift(scale, scale, top, left)
+            affine = affine @ scale_shift(scale, scale, top, left)
         if self.max_rotation > 0:
             degrees = rng.uniform(-self.max_rotation, self.max_rotation, size=(n,))
-            affine = affine @ _rotation(degrees, h, w)
+            affine = affine @ rotation(degrees, h, w)
         if self.flip_horizontal or self.flip_vertical:
             flip_rows = self.flip_vertical & (rng.random((n,)) < 0.5)
             flip_cols = self.flip_horizontal & (rng.random((n,)) < 0.5)
             # a flip scales by -1 and shifts back across the image: col -> (w - 1) - col
-            affine = affine @ _scale_shift(
+            affine = affine @ scale_shift(
                 1 - 2.0 * flip_rows,
                 1 - 2.0 * flip_cols,
                 flip_rows * (h - 1.0),
@@ -192,20 +194,20 @@ class Augmenter:
             )
         displacement = None
         if self.elastic_alpha > 0:
-            displacement = _displacement(rng, n, h, w, self.elastic_alpha, self.elastic_sigma)
-        return _resample(images, affine, displacement).reshape(X.shape)
+            displacement = displacement_field(rng, n, h, w, self.elastic_alpha, self.elastic_sigma)
+        return resample(images, affine, displacement).reshape(X.shape)
 
     def _as_images(self, X: np.ndarray) -> np.ndarray:
         """``X`` as ``(n, height, width[, channels])``: a view, never a copy."""
         if self.image_shape is None:
-            return _check_images(X)
+            return check_images(X)
         size = math.prod(self.image_shape)
         if X.ndim != 2 or X.shape[1] != size:
             raise ValueError(
                 f"with image_shape={self.image_shape}, X must be rows of flattened images of shape "
                 f"(n_samples, {size}); got shape {X.shape}. For image-shaped X use image_shape=None"
             )
-        return _check_images(X.reshape(X.shape[0], *self.image_shape))
+        return check_images(X.reshape(X.shape[0], *self.image_shape))
 
     def to_config(self) -> dict[str, Any]:
         """The options as a JSON-serializable dict; ``Augmenter.from_config`` rebuilds it."""
@@ -262,104 +264,9 @@ def _batches(
         yield augmenter(X[batch], rng), y[batch]
 
 
-# --- the warp: one affine map per image, one resampling per batch ----------------------------
-# Maps are (n, 3, 3) in homogeneous coordinates, taking an output pixel (row, col, 1) to the
-# source pixel it is read from; composing transforms is a matrix product.
-def _scale_shift(
-    scale_rows: np.ndarray, scale_cols: np.ndarray, shift_rows: np.ndarray, shift_cols: np.ndarray
-) -> np.ndarray:
-    """``(row, col) -> (scale_rows · row + shift_rows, scale_cols · col + shift_cols)``."""
-    A = np.zeros((len(scale_rows), 3, 3))
-    A[:, 0, 0], A[:, 1, 1], A[:, 2, 2] = scale_rows, scale_cols, 1.0
-    A[:, 0, 2], A[:, 1, 2] = shift_rows, shift_cols
-    return A
-
-
-def _rotation(degrees: np.ndarray, h: int, w: int) -> np.ndarray:
-    # Output pixel p reads source c + R (p - c) about the centre c. With rows pointing down,
-    # R = [[cos, sin], [-sin, cos]] turns the picture counter-clockwise by θ (θ = 90°: np.rot90).
-    theta = np.deg2rad(degrees)
-    cos, sin = np.cos(theta), np.sin(theta)
-    centre = np.array([(h - 1) / 2, (w - 1) / 2])
-    A = np.zeros((len(theta), 3, 3))
-    A[:, 0, 0], A[:, 0, 1], A[:, 1, 0], A[:, 1, 1], A[:, 2, 2] = cos, sin, -sin, cos, 1.0
-    A[:, :2, 2] = centre - A[:, :2, :2] @ centre
-    return A
-
-
-def _displacement(
-    rng: np.random.Generator, n: int, h: int, w: int, alpha: float, sigma: float
-) -> np.ndarray:
-    """Simard et al.'s field ``(n, 2, h, w)``: uniform noise, Gaussian-smoothed per image."""
-    from scipy import ndimage  # imported here, not at the top: it takes ~0.3 s to load
-
-    noise = rng.uniform(-1.0, 1.0, size=(n, 2, h, w))
-    return alpha * ndimage.gaussian_filter(noise, sigma=(0, 0, sigma, sigma))
-
-
-def _resample(
-    images: np.ndarray, affine: np.ndarray, displacement: np.ndarray | None = None
-) -> np.ndarray:
-    """``output[i](p) = images[i](affine[i] @ (p + displacement[i](p)))``, bilinear, in one call.
-
-    The images and their channels are stacked as planes ``(n * channels, h, w)``; the plane
-    axis is sampled at integer coordinates, so no plane ever blends into the next.
-    """
-    from scipy import ndimage  # imported here, not at the top: it takes ~0.3 s to load
-
-    n, h, w = images.shape[:3]
-    channels = images.shape[3] if images.ndim == 4 else 1
-    if n == 0:
-        return images.copy()
-    planes = np.moveaxis(images, 3, 1) if images.ndim == 4 else images  # (n, channels, h, w)
-    if images.dtype.kind == "f" and not np.isfinite(images).all():
-        i = int(np.argwhere(~np.isfinite(images))[0, 0])
-        raise ValueError(
-            f"image {i} contains NaN or infinite values; remove or impute them first "
-            "(interpolation would spread them to neighbouring pixels and images)"
-        )
-    points = np.broadcast_to(np.indices((h, w), dtype=np.float64), (n, 2, h, w))
-    if displacement is not None:
-        points = points + displacement
-    M, t = affine[:, :2, :2], affine[:, :2, 2]
-    source = np.einsum("nij,njhw->nihw", M, points) + t[:, :, None, None]  # (n, 2, h, w)
-    coordinates = np.empty((3, n, channels, h, w))
-    coordinates[0] = np.arange(n * channels).reshape(n, channels, 1, 1)
-    coordinates[1:] = np.moveaxis(source, 1, 0)[:, :, None]
-    warped = ndimage.map_coordinates(
-        np.asarray(planes, dtype=np.float64).reshape(n * channels, h, w),
-        coordinates.reshape(3, n * channels, h, w),
-        order=1,
-        mode="nearest",
-    ).reshape(n, channels, h, w)
-    warped = np.moveaxis(warped, 1, 3) if images.ndim == 4 else warped[:, 0]
-    if images.dtype.kind in "iu":
-        info = np.iinfo(images.dtype)
-        warped = np.clip(np.rint(warped), info.min, info.max)
-    return np.ascontiguousarray(warped, dtype=images.dtype)
-
-
 # --- validation -----------------------------------------------------------------------------
 def _is_int(value: object) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-
-
-def _check_images(images: ArrayLike) -> np.ndarray:
-    images = np.asarray(images)
-    if images.ndim not in (3, 4) or 0 in images.shape[1:]:
-        hint = (
-            "; for rows of flattened images reshape to (n, height, width) first, or use "
-            "Augmenter(image_shape=(height, width))"
-            if images.ndim == 2
-            else ""
-        )
-        raise ValueError(
-            "images must have shape (n, height, width) or (n, height, width, channels) with "
-            f"height, width, channels >= 1; got shape {images.shape}{hint}"
-        )
-    if images.dtype.kind not in "fiu":
-        raise ValueError(f"images must hold numbers; got an array of dtype {images.dtype}")
-    return images
 
 
 def _check_rng(rng: object) -> np.random.Generator:
