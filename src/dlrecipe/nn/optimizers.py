@@ -26,82 +26,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..validation import is_finite_number
-from .parameters import packed_vector, storage_views
-
-Arrays = Mapping[str, np.ndarray]  # {"W1": …, "b1": …} or {"dW1": …, "db1": …}
-
-
-class _Vectors:
-    """Flat vectors over all parameters (``v``, ``s``, the step's dθ and Δθ) and their views."""
-
-    def __init__(self, shapes: dict[str, tuple[int, ...]], dtype: np.dtype, slots: tuple) -> None:
-        self.shapes = shapes  # parameter name -> shape, in the order of the flat vectors
-        size = sum(math.prod(shape) for shape in shapes.values())
-        self.averages = {slot: np.zeros(size, dtype) for slot in slots}  # "v", "s"
-        self.dtheta = np.zeros(size, dtype)  # this step's gradient (never overwritten by a step)
-        self.delta = np.zeros(size, dtype)  # this step's update: θ := θ − Δθ
-        self.gradients = {"d" + name: view for name, view in self.split(self.dtheta).items()}
-        deltas = self.split(self.delta)
-        self.steps = [(name, self.gradients["d" + name], deltas[name]) for name in shapes]
-        # The arrays of the last validated step, as given (in the dicts' order) and as used:
-        self.given: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
-        self.copies: list[tuple[np.ndarray, np.ndarray]] = []  # (dθ's view, a gradient elsewhere)
-        self.updates: list[tuple[np.ndarray, np.ndarray]] = []  # (W, Δθ's view)
-
-    def validated(self, params: Arrays, grads: Arrays) -> bool:
-        """Whether ``params`` and ``grads`` hold, by identity, the arrays last validated."""
-        Ws, dWs = self.given
-        return (
-            len(params) == len(Ws)
-            and len(grads) == len(dWs)
-            and all(map(operator.is_, params.values(), Ws))
-            and all(map(operator.is_, grads.values(), dWs))
-        )
-
-    def validate(self, params: Arrays, grads: Arrays) -> None:
-        """Check the shapes and dtypes of ``params`` and ``grads`` against the state."""
-        if len(params) != len(self.shapes) or len(grads) != len(self.shapes):
-            _mismatch(self, params, grads)
-        copies, updates = [], []
-        for name, dW_flat, delta in self.steps:
-            W, dW = params.get(name), grads.get("d" + name)
-            if W is None or dW is None or W.shape != delta.shape or dW.shape != W.shape:
-                _mismatch(self, params, grads)
-            if W.dtype != delta.dtype:
-                raise ValueError(
-                    f"parameter {name} is {W.dtype} but the optimizer's state is {delta.dtype}; "
-                    "keep the model in the dtype it had at the first step"
-                )
-            if dW is not dW_flat:
-                copies.append((dW_flat, dW))
-            updates.append((W, delta))
-        theta = packed_vector(params)
-        if theta is not None and list(params) == list(self.shapes):
-            updates = [(theta, self.delta)]  # θ := θ − Δθ in one call (see parameters.packed)
-        self.given = (tuple(params.values()), tuple(grads.values()))
-        self.copies, self.updates = copies, updates
-
-    def in_order(self, names: list[str]) -> _Vectors:
-        """The same vectors, bit for bit, with the parameters laid out in the order ``names``."""
-        shapes = {name: self.shapes[name] for name in names}
-        moved = _Vectors(shapes, self.dtheta.dtype, tuple(self.averages))
-        for slot, vector in self.averages.items():
-            old, new = self.split(vector), moved.split(moved.averages[slot])
-            for name in names:
-                new[name][...] = old[name]
-        return moved
-
-    def split(self, vector: np.ndarray) -> dict[str, np.ndarray]:
-        """Views of a flat ``vector``, one per parameter, laid out as a packed θ is."""
-        return storage_views(vector, self.shapes)
+from .optimizer_vectors import Arrays, Vectors, new_vectors
 
 
 @dataclass
@@ -109,7 +41,7 @@ class _State:
     """The mutable part of a (frozen) optimizer."""
 
     t: int = 0  # steps taken
-    vectors: _Vectors | None = None  # created by the first step (or load_state)
+    vectors: Vectors | None = None  # created by the first step (or load_state)
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,7 +62,7 @@ class Optimizer:
                 f"learning_rate must be a finite number >= 0; got learning_rate={learning_rate!r}"
             )
         state = self._state
-        x = state.vectors or _new_vectors(params, self.slots)
+        x = state.vectors or new_vectors(params, self.slots)
         if not x.validated(params, grads):  # checked once, then compared by identity
             x.validate(params, grads)
         for dW_flat, dW in x.copies:  # gather into dθ the gradients that are not already there
@@ -146,7 +78,7 @@ class Optimizer:
         into, so that :meth:`step` takes them without a copy. A step never modifies them."""
         state = self._state
         if state.vectors is None:
-            state.vectors = _new_vectors(params, self.slots)
+            state.vectors = new_vectors(params, self.slots)
         elif (
             list(state.vectors.shapes) != list(params)
             and state.vectors.shapes.keys() == params.keys()
@@ -156,7 +88,7 @@ class Optimizer:
             state.vectors = state.vectors.in_order(list(params))
         return dict(state.vectors.gradients)
 
-    def _update(self, x: _Vectors, learning_rate: float) -> None:
+    def _update(self, x: Vectors, learning_rate: float) -> None:
         """Write the update Δθ into ``x.delta`` from the gradient ``x.dtheta`` (overwritable)."""
         raise NotImplementedError
 
@@ -194,7 +126,7 @@ class Optimizer:
         dtypes = sorted({array.dtype.name for array in arrays.values()})
         if len(dtypes) > 1:
             raise ValueError(f"the state arrays mix the dtypes {dtypes}; save them in one")
-        x = _Vectors(shapes, np.dtype(dtypes[0]), self.slots) if arrays else None
+        x = Vectors(shapes, np.dtype(dtypes[0]), self.slots) if arrays else None
         if x is not None:
             for slot in self.slots:
                 for name, view in x.split(x.averages[slot]).items():
@@ -213,7 +145,7 @@ class GradientDescent(Optimizer):
 
     name: ClassVar[str] = "gd"
 
-    def _update(self, x: _Vectors, learning_rate: float) -> None:
+    def _update(self, x: Vectors, learning_rate: float) -> None:
         np.multiply(x.dtheta, learning_rate, out=x.delta)  # Δ = α dW
 
 
@@ -228,7 +160,7 @@ class Momentum(Optimizer):
     def __post_init__(self) -> None:
         _check(self, "beta", usual="0.9")
 
-    def _update(self, x: _Vectors, learning_rate: float) -> None:
+    def _update(self, x: Vectors, learning_rate: float) -> None:
         v, dW, delta = x.averages["v"], x.dtheta, x.delta
         v *= self.beta
         np.multiply(dW, 1 - self.beta, out=delta)
@@ -249,7 +181,7 @@ class RMSprop(Optimizer):
         _check(self, "beta", usual="0.9 to 0.999")
         _check(self, "epsilon", usual="1e-8")
 
-    def _update(self, x: _Vectors, learning_rate: float) -> None:
+    def _update(self, x: Vectors, learning_rate: float) -> None:
         s, dW, delta = x.averages["s"], x.dtheta, x.delta
         np.square(dW, out=delta)
         delta *= 1 - self.beta
@@ -276,7 +208,7 @@ class Adam(Optimizer):
         _check(self, "beta2", usual="0.999")
         _check(self, "epsilon", usual="1e-8")
 
-    def _update(self, x: _Vectors, learning_rate: float) -> None:
+    def _update(self, x: Vectors, learning_rate: float) -> None:
         v, s, dW, delta, t = x.averages["v"], x.averages["s"], x.dtheta, x.delta, self._state.t
         np.multiply(dW, 1 - self.beta1, out=delta)
         v *= self.beta1
@@ -335,26 +267,6 @@ def _check(optimizer: Optimizer, name: str, *, usual: str) -> None:
         accepted = "a number in [0, 1)" if is_beta else "a finite number > 0"
         raise ValueError(f"{name} must be {accepted}; got {name}={value!r}. Usually {usual}")
     object.__setattr__(optimizer, name, float(value))  # frozen: set once, while validating
-
-
-def _new_vectors(params: Arrays, slots: tuple[str, ...]) -> _Vectors:
-    dtypes = {W.dtype for W in params.values()}
-    if len(dtypes) != 1 or next(iter(dtypes)).kind != "f":
-        raise ValueError(
-            "the parameters must be floating-point arrays of one dtype; got "
-            + ", ".join(f"{name}: {W.dtype}" for name, W in params.items())
-        )
-    return _Vectors({name: W.shape for name, W in params.items()}, dtypes.pop(), slots)
-
-
-def _mismatch(x: _Vectors, params: Mapping[str, Any], grads: Mapping[str, Any]) -> NoReturn:
-    raise ValueError(
-        f"the parameters and gradients do not match the optimizer's state: expected {x.shapes} "
-        f"and their gradients {['d' + name for name in x.shapes]}; got "
-        f"{ {name: np.shape(W) for name, W in params.items()} } and gradients "
-        f"{ {name: np.shape(dW) for name, dW in grads.items()} }. An optimizer holds the "
-        "state of one model: build a new one for another model"
-    )
 
 
 def _check_array(key: str, array: Any, shape: tuple[int, ...], *, non_negative: bool) -> None:

@@ -1,0 +1,105 @@
+"""The flat vectors an optimizer keeps over all parameters: dθ, Δθ and its averages v and s.
+
+They are laid out as a packed θ is (:func:`~dlrecipe.nn.parameters.storage_views`), so that
+each equation of an update is one NumPy operation per step, and ``θ −= Δθ`` one call when the
+parameters are packed. :class:`Vectors` also remembers which arrays it last validated, so a
+step checks shapes and dtypes once and then only compares the arrays by identity.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+import numpy as np
+
+from .parameters import packed_vector, storage_views
+
+Arrays = Mapping[str, np.ndarray]  # {"W1": …, "b1": …} or {"dW1": …, "db1": …}
+
+
+class Vectors:
+    """Flat vectors over all parameters (``v``, ``s``, the step's dθ and Δθ) and their views."""
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]], dtype: np.dtype, slots: tuple) -> None:
+        self.shapes = shapes  # parameter name -> shape, in the order of the flat vectors
+        size = sum(math.prod(shape) for shape in shapes.values())
+        self.averages = {slot: np.zeros(size, dtype) for slot in slots}  # "v", "s"
+        self.dtheta = np.zeros(size, dtype)  # this step's gradient (never overwritten by a step)
+        self.delta = np.zeros(size, dtype)  # this step's update: θ := θ − Δθ
+        self.gradients = {"d" + name: view for name, view in self.split(self.dtheta).items()}
+        deltas = self.split(self.delta)
+        self.steps = [(name, self.gradients["d" + name], deltas[name]) for name in shapes]
+        # The arrays of the last validated step, as given (in the dicts' order) and as used:
+        self.given: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
+        self.copies: list[tuple[np.ndarray, np.ndarray]] = []  # (dθ's view, a gradient elsewhere)
+        self.updates: list[tuple[np.ndarray, np.ndarray]] = []  # (W, Δθ's view)
+
+    def validated(self, params: Arrays, grads: Arrays) -> bool:
+        """Whether ``params`` and ``grads`` hold, by identity, the arrays last validated."""
+        Ws, dWs = self.given
+        return (
+            len(params) == len(Ws)
+            and len(grads) == len(dWs)
+            and all(map(operator.is_, params.values(), Ws))
+            and all(map(operator.is_, grads.values(), dWs))
+        )
+
+    def validate(self, params: Arrays, grads: Arrays) -> None:
+        """Check the shapes and dtypes of ``params`` and ``grads`` against the state."""
+        if len(params) != len(self.shapes) or len(grads) != len(self.shapes):
+            mismatch(self, params, grads)
+        copies, updates = [], []
+        for name, dW_flat, delta in self.steps:
+            W, dW = params.get(name), grads.get("d" + name)
+            if W is None or dW is None or W.shape != delta.shape or dW.shape != W.shape:
+                mismatch(self, params, grads)
+            if W.dtype != delta.dtype:
+                raise ValueError(
+                    f"parameter {name} is {W.dtype} but the optimizer's state is {delta.dtype}; "
+                    "keep the model in the dtype it had at the first step"
+                )
+            if dW is not dW_flat:
+                copies.append((dW_flat, dW))
+            updates.append((W, delta))
+        theta = packed_vector(params)
+        if theta is not None and list(params) == list(self.shapes):
+            updates = [(theta, self.delta)]  # θ := θ − Δθ in one call (see parameters.packed)
+        self.given = (tuple(params.values()), tuple(grads.values()))
+        self.copies, self.updates = copies, updates
+
+    def in_order(self, names: list[str]) -> Vectors:
+        """The same vectors, bit for bit, with the parameters laid out in the order ``names``."""
+        shapes = {name: self.shapes[name] for name in names}
+        moved = Vectors(shapes, self.dtheta.dtype, tuple(self.averages))
+        for slot, vector in self.averages.items():
+            old, new = self.split(vector), moved.split(moved.averages[slot])
+            for name in names:
+                new[name][...] = old[name]
+        return moved
+
+    def split(self, vector: np.ndarray) -> dict[str, np.ndarray]:
+        """Views of a flat ``vector``, one per parameter, laid out as a packed θ is."""
+        return storage_views(vector, self.shapes)
+
+
+def new_vectors(params: Arrays, slots: tuple[str, ...]) -> Vectors:
+    dtypes = {W.dtype for W in params.values()}
+    if len(dtypes) != 1 or next(iter(dtypes)).kind != "f":
+        raise ValueError(
+            "the parameters must be floating-point arrays of one dtype; got "
+            + ", ".join(f"{name}: {W.dtype}" for name, W in params.items())
+        )
+    return Vectors({name: W.shape for name, W in params.items()}, dtypes.pop(), slots)
+
+
+def mismatch(x: Vectors, params: Mapping[str, Any], grads: Mapping[str, Any]) -> NoReturn:
+    raise ValueError(
+        f"the parameters and gradients do not match the optimizer's state: expected {x.shapes} "
+        f"and their gradients {['d' + name for name in x.shapes]}; got "
+        f"{ {name: np.shape(W) for name, W in params.items()} } and gradients "
+        f"{ {name: np.shape(dW) for name, dW in grads.items()} }. An optimizer holds the "
+        "state of one model: build a new one for another model"
+    )
