@@ -60,8 +60,10 @@ class MLP:
     params
         The live parameters ``{"W1": (n[1], n[0]), "b1": (n[1], 1), …}``: changing an array
         (or assigning one of the same shape) changes the model. They are views of one vector
-        θ, so that a training step updates them in one call; ``fit`` packs arrays assigned
-        by hand into one θ again (see :func:`dlrecipe.nn.parameters.packed`).
+        θ, so that a training step updates them in one call, each ``W[l]`` stored column by
+        column with ``b[l]`` after it, so that ``[W[l] | b[l]]`` is one matrix for the
+        products; ``fit`` packs arrays assigned by hand into one θ again (see
+        :func:`dlrecipe.nn.parameters.packed`).
     standardizer
         The input normalization fitted on the training data by :meth:`fit` (None before, or
         with ``normalize=False``); applied to every input of ``predict``, ``cost``, ….
