@@ -116,6 +116,25 @@ def test_parameters_laid_out_otherwise_take_the_separate_bias(hidden, output, n_
         assert_close(got[name], want, name)
 
 
+def test_a_wide_input_is_not_copied_and_its_layer_adds_b_itself():
+    # n[0] = 9 > n[1] = 3: copying the batch under a row of ones would move more numbers than
+    # adding b[1] and summing db[1]; layer 1 takes those two steps, the others one product.
+    model = MLP((9, 3, 4, 1), seed=2)
+    workspace = Workspace(model.spec, 30, model.dtype, params=model.params)
+    X, y = data(1, "sigmoid", 30, np.random.default_rng(8))
+    A0 = model.columns(np.hstack([X, X[:, :4]]))
+    Y = model.targets(y, 30)
+    expected_caches, expected = train_step(model, A0, Y)
+    caches, grads = train_step(model, A0, Y, workspace)
+    assert caches[0].A_prev is A0  # used where it is
+    assert caches[0].A_prev_ones is None
+    assert caches[1].A_prev_ones is not None
+    for l, (got, want) in enumerate(zip(caches, expected_caches, strict=True), start=1):
+        assert_close(got.Z, want.Z, f"Z{l}")
+    for name, want in expected.items():
+        assert_close(grads[name], want, name)
+
+
 def test_an_input_held_in_the_workspace_is_not_copied_again():
     model = MLP((3, 4, 1), seed=0)
     workspace = Workspace(model.spec, 20, model.dtype, params=model.params)

@@ -86,10 +86,14 @@ def forward(
     out = workspace.buffers(A_prev.shape[1]) if workspace is not None else None
     A_prev_ones = None  # [A[l-1]; 1], in a workspace
     if out is not None:
-        A_prev_ones = out[first_layer - 1].A_ones
-        if A_prev is not out[first_layer - 1].A:  # not put there already (see hold_input)
-            np.copyto(out[first_layer - 1].A, A_prev)
-            A_prev = out[first_layer - 1].A
+        below = out[first_layer - 1]
+        if A_prev is below.A:  # put there already (see Workspace.hold_input)
+            A_prev_ones = below.A_ones
+        elif A_prev.shape[0] < out[first_layer].Z.shape[0]:
+            # Copying the batch under a row of ones moves n[l-1]·b numbers; adding b[l] and
+            # summing db[l] move 2·n[l]·b: copy when it is the cheaper (not MNIST's 784 → 512).
+            np.copyto(below.A, A_prev)
+            A_prev, A_prev_ones = below.A, below.A_ones
     caches = []
     for l in range(first_layer, L + 1):
         mask = None

@@ -34,11 +34,13 @@ class _Buffers(NamedTuple):
 class Workspace:
     """Arrays for training steps on batches of at most ``m`` examples, allocated once.
 
-    Each ``A[l]`` (``A[0]`` too: the batch is copied in) has a row of ones below it, so that
-    with ``[W[l] | b[l]]`` one matrix — as :func:`~dlrecipe.nn.parameters.packed` lays the
-    parameters out — ``Z[l] = [W[l] | b[l]] [A[l-1]; 1]`` and
-    ``[dW[l] | db[l]] = dZ[l] [A[l-1]; 1]ᵀ`` are one product each: no pass to add ``b[l]``
-    and no sum for ``db[l]``. (Parameters laid out otherwise take those two steps.)
+    Each ``A[l]`` has a row of ones below it, so that with ``[W[l] | b[l]]`` one matrix — as
+    :func:`~dlrecipe.nn.parameters.packed` lays the parameters out —
+    ``Z[l] = [W[l] | b[l]] [A[l-1]; 1]`` and ``[dW[l] | db[l]] = dZ[l] [A[l-1]; 1]ᵀ`` are one
+    product each: no pass to add ``b[l]`` and no sum for ``db[l]``. (Parameters laid out
+    otherwise take those two steps.) The batch's ``A[0]`` is copied in under its ones when
+    ``n[0] < n[1]``, where the copy moves fewer numbers than the two steps it saves, or held
+    there for the whole training (:meth:`hold_input`, batch gradient descent).
 
     ``grads`` are the arrays the gradients are written into: by default the workspace's own;
     training passes the optimizer's (:meth:`~dlrecipe.nn.optimizers.Optimizer.gradient_buffers`)
