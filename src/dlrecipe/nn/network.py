@@ -208,7 +208,7 @@ def backward(
         if l > 1:
             dA = np.matmul(W.T, dZ, out=None if out is None else out[l - 1].dZ)  # dA[l-1]
             if mask_prev is not None:
-                dA = dropout_backward(dA, mask_prev, out=None if out is None else dA)
+                dA = dropout_backward(dA, mask_prev, out=dA)  # dA is fresh: a product
             below = caches[l - 2]
             if below.G is not None:
                 dZ = np.multiply(dA, below.G, out=dA)  # dZ[l-1] = dA[l-1] * g'(Z[l-1])
