@@ -25,10 +25,14 @@ def bug_in_db1(monkeypatch):
     """A backward pass whose db1 is 4× too large, in training and in the checks alike."""
     correct = network.backward
 
-    def backward_with_bug(params, caches, Y, spec, **options):
+    def backward_with_bug(params, caches, Y, spec, *, descend=None, **options):
         grads = correct(params, caches, Y, spec, **options)
         grads["db1"] = grads["db1"] * 4
-        return grads
+        if descend is None:
+            return grads
+        for name, p in params.items():  # gradient descent's step, which training lets backward take
+            p -= descend * grads["d" + name]
+        return {}
 
     monkeypatch.setattr(network, "backward", backward_with_bug)
 

@@ -32,6 +32,19 @@ def data(n_outputs: int, output: str, m: int, rng: np.random.Generator):
     return X, y
 
 
+def case_model(hidden: str, output: str, n_outputs: int, options: dict, dtype: str):
+    """A (5, 7, 6, n_outputs) network of one of the CASES, and a workspace for 40 examples."""
+    model = MLP(
+        (5, 7, 6, n_outputs),
+        hidden_activation=hidden,
+        output_activation=output,
+        seed=1,
+        dtype=dtype,
+        **options,
+    )
+    return model, Workspace(model.spec, 40, model.dtype, params=model.params)
+
+
 def assert_close(got: np.ndarray, want: np.ndarray, what: str) -> None:
     """Equal to rounding: b added inside the product instead of after it, a few ulps."""
     assert got.dtype == want.dtype, what
@@ -56,15 +69,7 @@ def train_step(model, A0, Y, workspace=None):
 @pytest.mark.parametrize(("hidden", "output", "n_outputs", "options"), CASES)
 def test_workspace_gives_the_allocating_passes_numbers(hidden, output, n_outputs, options, dtype):
     rng = np.random.default_rng(0)
-    model = MLP(
-        (5, 7, 6, n_outputs),
-        hidden_activation=hidden,
-        output_activation=output,
-        seed=1,
-        dtype=dtype,
-        **options,
-    )
-    workspace = Workspace(model.spec, 40, model.dtype, params=model.params)
+    model, workspace = case_model(hidden, output, n_outputs, options, dtype)
     for l in (1, 2, 3):  # MLP packs W[l] and b[l] so that [W[l] | b[l]] is one matrix
         W, b = model.params[f"W{l}"], model.params[f"b{l}"]
         Wb = workspace.weights_with_bias(l, W, b)

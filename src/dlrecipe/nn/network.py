@@ -22,6 +22,8 @@ step, instead of allocating them anew (large temporaries cost real time, and so 
 NumPy call). With the parameters laid out as training keeps them, they also compute
 ``Z[l] = [W[l] | b[l]] [A[l-1]; 1]`` and ``[dW[l] | db[l]] = (1/m) dZ[l] [A[l-1]; 1]ᵀ`` as one
 matrix product each: the same numbers to rounding, with no separate pass for ``b[l]``.
+Gradient descent goes one step further: ``backward(descend=α)`` adds ``−α dW[l]`` into the
+weights from inside that product, and never writes the gradients at all.
 """
 
 from __future__ import annotations
@@ -171,16 +173,26 @@ def backward(
     *,
     m_penalty: int | None = None,
     workspace: Workspace | None = None,
+    descend: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Gradients ``{"dW1", "db1", …}`` of J (penalty included) from a full forward's ``caches``.
 
     ``m_penalty`` as in :func:`cost`: the penalty's gradient is ``(λ / m_penalty) W[l]``. With
     the ``workspace`` of the forward pass, the gradients are written into ``workspace.grads``
     (and that dict is returned).
+
+    ``descend=α`` (with a ``workspace``) takes a step of gradient descent instead of returning
+    the gradients: each layer's ``W[l] := W[l] − α dW[l]`` and ``b[l] := b[l] − α db[l]`` in
+    place, as soon as ``dA[l-1]`` no longer needs ``W[l]``. The product that would compute
+    ``dW[l]`` adds ``−α (1/m) dZ[l] A[l-1]ᵀ`` into ``W[l]`` itself (:mod:`dlrecipe.nn.blas`):
+    no gradient is written and no separate pass subtracts it, the same numbers to rounding.
+    The regularization's part, ``α (λ/m) W[l]`` for L2, is subtracted first. Returns ``{}``.
     """
     L, names = spec.n_layers, _names(spec.n_layers)
     m = caches[-1].Z.shape[1]
     m_reg = m_penalty or m
+    if descend is not None and workspace is None:
+        raise ValueError("backward(descend=α) updates the weights through a workspace: pass one")
     out = workspace.buffers(m) if workspace is not None else None
     grads: dict[str, np.ndarray] = {} if workspace is None else workspace.grads
     # db[l] = Σ_columns dZ[l] as the product dZ[l]·1: one BLAS call, threaded on wide layers.
@@ -193,20 +205,35 @@ def backward(
         W_name, _, dW_name, db_name = names[l]
         W = params[W_name]
         A_prev_ones = caches[l - 1].A_prev_ones
-        with_bias = None if workspace is None else workspace.gradients_with_bias[l]
-        if with_bias is not None and A_prev_ones is not None:
-            dWb, dW, db = with_bias
-            np.matmul(dZ, A_prev_ones.T, out=dWb)  # [dW[l] | db[l]] = (1/m) dZ[l] [A[l-1]; 1]ᵀ
+        if l > 1:  # dA[l-1] = W[l]ᵀ dZ[l], before a step changes W[l]
+            dA = np.matmul(W.T, dZ, out=None if out is None else out[l - 1].dZ)
+        regularization = _regularization_gradient(W, spec, m_reg) if spec.l2 or spec.l1 else None
+        if descend is not None:  # a step of gradient descent instead of dW[l] and db[l]
+            assert workspace is not None
+            assert out is not None
+            b = params[names[l][1]]
+            if regularization is not None:
+                regularization *= descend
+                W -= regularization  # W[l] −= α (λ/m) W[l] (L2), from W[l] as it was
+            Wb = workspace.weights_with_bias(l, W, b)
+            if Wb is not None and A_prev_ones is not None:
+                # [W[l] | b[l]] −= α (1/m) dZ[l] [A[l-1]; 1]ᵀ: one product, added in place
+                workspace.gradient_step(dZ, A_prev_ones, Wb)(-descend)
+            else:
+                workspace.gradient_step(dZ, A_prev, W)(-descend)
+                workspace.gradient_step(dZ, out[l].ones, b)(-descend)
         else:
-            dW = np.matmul(dZ, A_prev.T, out=grads.get(dW_name))  # dW[l] = (1/m) dZ[l] A[l-1]ᵀ
-            db = np.matmul(dZ, ones, out=grads.get(db_name))
-        if spec.l2:
-            dW += l2_gradient(W, spec.l2, m_reg)
-        if spec.l1:
-            dW += l1_gradient(W, spec.l1, m_reg)
-        grads[dW_name], grads[db_name] = dW, db
+            with_bias = None if workspace is None else workspace.gradients_with_bias[l]
+            if with_bias is not None and A_prev_ones is not None:
+                dWb, dW, db = with_bias
+                np.matmul(dZ, A_prev_ones.T, out=dWb)  # [dW[l] | db[l]] = (1/m) dZ[l] [A[l-1]; 1]ᵀ
+            else:
+                dW = np.matmul(dZ, A_prev.T, out=grads.get(dW_name))  # (1/m) dZ[l] A[l-1]ᵀ
+                db = np.matmul(dZ, ones, out=grads.get(db_name))
+            if regularization is not None:
+                dW += regularization
+            grads[dW_name], grads[db_name] = dW, db
         if l > 1:
-            dA = np.matmul(W.T, dZ, out=None if out is None else out[l - 1].dZ)  # dA[l-1]
             if mask_prev is not None:
                 dA = dropout_backward(dA, mask_prev, out=dA)  # dA is fresh: a product
             below = caches[l - 2]
@@ -214,6 +241,19 @@ def backward(
                 dZ = np.multiply(dA, below.G, out=dA)  # dZ[l-1] = dA[l-1] * g'(Z[l-1])
             else:
                 dZ = spec.hidden.backward(dA, below.Z, below.A, out=dA)  # dZ[l-1]
+    if descend is not None:
+        return {}
     if workspace is not None:
         return grads
     return {name: grads[name] for l in range(1, L + 1) for name in names[l][2:]}
+
+
+def _regularization_gradient(W: np.ndarray, spec: NetworkSpec, m: int) -> np.ndarray | None:
+    """The penalty's part of dW[l], a new array: (λ₂/m) W[l] + (λ₁/2m) sign(W[l])."""
+    gradient = None
+    if spec.l2:
+        gradient = l2_gradient(W, spec.l2, m)
+    if spec.l1:
+        l1 = l1_gradient(W, spec.l1, m)
+        gradient = l1 if gradient is None else np.add(gradient, l1, out=gradient)
+    return gradient

@@ -19,7 +19,9 @@ are these formulas exactly, ε outside the square root included.
 The parameters are treated as one vector θ, as in gradient checking: ``v`` and ``s`` are flat
 vectors over all of them, created at the first step in their dtype, so that each equation is one
 in-place NumPy operation per step. An optimizer holds the state of one model; ``state()`` and
-``load_state()`` carry it through a checkpoint, bit for bit.
+``load_state()`` carry it through a checkpoint, bit for bit. Gradient descent keeps no state but
+its step count: training lets the backward pass take its step (``steps_in_backward``, see
+:func:`~dlrecipe.nn.network.backward`) and only counts it (``count_step``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class Optimizer:
 
     name: ClassVar[str]
     slots: ClassVar[tuple[str, ...]] = ()  # its moving averages, "v" and/or "s"
+    # W := W − α dW exactly: backward can take the step itself (network.backward(descend=α)).
+    steps_in_backward: ClassVar[bool] = False
     _state: _State = field(default_factory=_State, init=False, repr=False)
 
     def step(self, params: Arrays, grads: Arrays, learning_rate: float) -> None:
@@ -72,6 +76,12 @@ class Optimizer:
         self._update(x, learning_rate)
         for W, delta in x.updates:
             W -= delta  # in place: these arrays are the model's
+
+    def count_step(self) -> None:
+        """Count a step that :func:`~dlrecipe.nn.network.backward` took (``steps_in_backward``)."""
+        if not self.steps_in_backward:
+            raise TypeError(f"{self.name} keeps state that only step() updates; call step()")
+        self._state.t += 1
 
     def gradient_buffers(self, params: Arrays) -> dict[str, np.ndarray]:
         """``{"dW1": …, "db1": …}``: views of the flat dθ to write the gradients of ``params``
@@ -144,6 +154,7 @@ class GradientDescent(Optimizer):
     """W := W − α dW."""
 
     name: ClassVar[str] = "gd"
+    steps_in_backward: ClassVar[bool] = True
 
     def _update(self, x: Vectors, learning_rate: float) -> None:
         np.multiply(x.dtheta, learning_rate, out=x.delta)  # Δ = α dW

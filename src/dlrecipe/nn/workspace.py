@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import blas
 from .parameters import augmented, storage_views
 from .spec import NetworkSpec
 
@@ -29,6 +30,7 @@ class _Buffers(NamedTuple):
     G: np.ndarray  # g'(Z[l]) (hidden layers), (n[l], b)
     dZ: np.ndarray  # dZ[l]; also dA[l] first, turned into dZ[l] in place, (n[l], b)
     dropped: np.ndarray | None  # [A[l] D[l] / keep_prob; 1] when layer l has dropout
+    ones: np.ndarray  # a row of b ones (1, b): Σ over the batch's columns as a product
 
 
 class Workspace:
@@ -82,6 +84,7 @@ class Workspace:
             grads = {f"d{name}": view for name, view in views.items()}
         self.grads = grads
         self.ones = np.ones((m, 1), self.dtype)  # Σ over a batch's columns as a product
+        self._steps: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, blas.Product]] = {}
         self._weights: list[tuple[np.ndarray | None, object, object]] = [(None, None, None)]
         # [dW[l] | db[l]] with dW[l] and db[l] (the arrays of grads), or None.
         self.gradients_with_bias: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = [None]
@@ -99,6 +102,16 @@ class Workspace:
         """``[W[l] | b[l]]`` as one view of ``W`` and ``b``, when they are the workspace's."""
         Wb, W_known, b_known = self._weights[l]
         return Wb if W is W_known and b is b_known else None
+
+    def gradient_step(self, dZ: np.ndarray, A_prev: np.ndarray, C: np.ndarray) -> blas.Product:
+        """``C := α dZ A_prevᵀ + β C`` (:func:`~dlrecipe.nn.blas.product`) for a parameter
+        ``C`` — ``W[l]``, ``b[l]`` or ``[W[l] | b[l]]`` — made once and reused while ``dZ``,
+        ``A_prev`` and ``C`` are the same arrays (the workspace's, and the parameters')."""
+        bound = self._steps.get(id(C))
+        if bound is None or bound[0] is not dZ or bound[1] is not A_prev or bound[2] is not C:
+            bound = (dZ, A_prev, C, blas.product(dZ, A_prev.T, C))
+            self._steps[id(C)] = bound  # the entry keeps C alive: its id is not reused
+        return bound[3]
 
     def hold_input(self, A0: np.ndarray) -> np.ndarray:
         """Copy ``A[0]`` (n[0], b) into the workspace once and return the copy: passed to
@@ -136,5 +149,11 @@ class Workspace:
         Z, G, dZ = (flat[: rows * b].reshape(rows, b) for flat in (Z, G, dZ))
         A_ones = with_ones(A)
         return _Buffers(
-            Z, A_ones[:-1], A_ones, G, dZ, None if dropped is None else with_ones(dropped)
+            Z,
+            A_ones[:-1],
+            A_ones,
+            G,
+            dZ,
+            None if dropped is None else with_ones(dropped),
+            self.ones[:b].T,
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 GROWTH_FACTOR = 100.0
 # A fresh classifier's cross-entropy is about ln 2 per output; 100 means saturated outputs.
 FIRST_COST_LIMIT = 100.0
+
+# The last step's gradients, or a function that computes them: training that takes its steps
+# inside backward (gradient descent) never writes them, and computes them only to report them.
+Gradients = Mapping[str, np.ndarray] | Callable[[], Mapping[str, np.ndarray]]
 
 
 class TrainingDiverged(FloatingPointError):
@@ -77,21 +81,17 @@ class DivergenceGuard(Callback):
         if self.best_params.keys() == model.params.keys():
             self.best_params = packed({name: self.best_params[name] for name in model.params})
 
-    def check_batch(
-        self, model: MLP, epoch: int, cost: float, grads: Mapping[str, np.ndarray]
-    ) -> None:
+    def check_batch(self, model: MLP, epoch: int, cost: float, grads: Gradients) -> None:
         """After a mini-batch's forward pass: a non-finite J stops before any update."""
         if not math.isfinite(cost):
             self._stop(model, epoch, f"the cost J became {cost}", grads)
 
-    def check_weights(self, model: MLP, epoch: int, grads: Mapping[str, np.ndarray]) -> None:
+    def check_weights(self, model: MLP, epoch: int, grads: Gradients) -> None:
         """Before weights are saved or returned: NaN or infinite weights stop training."""
         if not all(np.isfinite(p).all() for p in model.params.values()):
             self._stop(model, epoch, "the weights became NaN or infinite", grads)
 
-    def check_epoch(
-        self, model: MLP, epoch: int, cost: float, grads: Mapping[str, np.ndarray]
-    ) -> None:
+    def check_epoch(self, model: MLP, epoch: int, cost: float, grads: Gradients) -> None:
         """After an epoch: remember the best weights, or stop if J grew by orders of magnitude."""
         if self.first_cost is None:
             self.first_cost = cost
@@ -131,7 +131,9 @@ class DivergenceGuard(Callback):
             for name, p in params.items():
                 np.copyto(self.start_params[name], p)
 
-    def _stop(self, model: MLP, epoch: int, what: str, grads: Mapping[str, np.ndarray]) -> None:
+    def _stop(self, model: MLP, epoch: int, what: str, grads: Gradients) -> None:
+        if callable(grads):
+            grads = grads()
         norms = {
             name[1:]: float(np.linalg.norm(g)) for name, g in grads.items() if name.startswith("dW")
         }

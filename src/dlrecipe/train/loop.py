@@ -9,6 +9,7 @@ metrics are measured after the epoch's updates, without dropout.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -29,7 +30,7 @@ from ..nn.workspace import Workspace
 from .batches import TrainingData, streamed, streamed_standardizer, training_matrix
 from .callbacks import Callback
 from .checkpoint import Checkpoint, RunDirectory, data_fingerprint
-from .guard import DivergenceGuard
+from .guard import DivergenceGuard, Gradients
 from .history import History
 from .model import MLP
 from .progress import ProgressBar
@@ -158,7 +159,7 @@ def fit(
     )
     if data.batch_size is None and data.A_all is not None:
         data.A_all = workspace.hold_input(data.A_all)  # every epoch's A[0]: copied in once
-    grads: dict[str, np.ndarray] = {}
+    grads: Gradients = {}
     # Overflow in a diverging network is expected: the guard turns it into a diagnosis.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(start, config["epochs"]):
@@ -196,25 +197,40 @@ def _one_epoch(
     learning_rate: float,
     guard: DivergenceGuard,
     epoch: int,
-    grads: dict[str, np.ndarray],
+    grads: Gradients,
     workspace: Workspace,
-) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Forward, J, backward and an optimizer step for each mini-batch; the epoch's averages."""
+) -> tuple[dict[str, float], Gradients]:
+    """Forward, J, backward and an optimizer step for each mini-batch; the epoch's averages.
+
+    Gradient descent's step is taken inside backward (``descend=α``), which then writes no
+    gradients: the guard gets a function that computes the batch's, should it report them.
+    """
     spec, params, rng, m = model.spec, model.params, model.rng, data.m
     output = spec.output.name
+    in_backward = optimizer.steps_in_backward
     total_cost = total_loss = total_error = 0.0  # Σ b·J, Σ b·loss, Σ b·error over the batches
     for A0, Y in data.batches(rng):
         caches = network.forward(params, A0, spec, training=True, rng=rng, workspace=workspace)
         ZL, AL = caches[-1].Z, caches[-1].A
         # The penalty is scaled by the whole training set's m: λ means the same for any batch size.
         J, loss = network.cost(params, ZL, Y, spec, m_penalty=m)
+        if in_backward:
+            grads = functools.partial(
+                network.backward, params, caches, Y, spec, m_penalty=m, workspace=workspace
+            )
         guard.check_batch(model, epoch, J, grads)  # before any NaN reaches the weights
-        grads = network.backward(params, caches, Y, spec, m_penalty=m, workspace=workspace)
         b = A0.shape[1]
         total_cost += b * J
         total_loss += b * loss
         total_error += b * error_rate(output, ZL, AL, Y)
-        optimizer.step(params, grads, learning_rate)
+        if in_backward:
+            network.backward(
+                params, caches, Y, spec, m_penalty=m, workspace=workspace, descend=learning_rate
+            )
+            optimizer.count_step()
+        else:
+            grads = network.backward(params, caches, Y, spec, m_penalty=m, workspace=workspace)
+            optimizer.step(params, grads, learning_rate)
     logs = {"cost": total_cost / m, "loss": total_loss / m, "error": total_error / m}
     logs["learning_rate"] = learning_rate
     return logs, grads

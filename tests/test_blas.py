@@ -1,0 +1,146 @@
+"""C := α X Y + β C through NumPy's own BLAS: the numbers of NumPy's matmul for every memory
+layout, C updated in place, bad arrays refused, and NumPy's arithmetic where no BLAS is found."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from dlrecipe.nn import blas
+
+LAYOUTS = list(itertools.product("CF", repeat=3))
+
+
+def arrays(shape_X, shape_Y, orders, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    X, Y, C = (
+        np.asarray(rng.normal(size=shape), dtype, order=order)
+        for shape, order in zip((shape_X, shape_Y, (shape_X[0], shape_Y[1])), orders, strict=True)
+    )
+    return X, Y, C
+
+
+def assert_product(C, X, Y, C_before, alpha, beta):
+    want = beta * C_before.astype(np.float64) + alpha * (
+        X.astype(np.float64) @ Y.astype(np.float64)
+    )
+    eps = np.finfo(C.dtype).eps
+    scale = float(np.max(np.abs(want)))
+    np.testing.assert_allclose(C, want, rtol=32 * eps, atol=32 * eps * scale)
+
+
+def test_numpys_own_blas_is_found_in_numpys_wheel():
+    # NumPy's wheels link scipy-openblas (ILP64): training's products must go through it, not
+    # through a second OpenBLAS (SciPy's) whose threads would compete with NumPy's.
+    config = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    assert config["name"] == "scipy-openblas", "this test describes NumPy's PyPI wheels"
+    functions = blas.numpy_gemm()
+    assert functions is not None
+    assert set(functions) == {np.dtype(np.float32), np.dtype(np.float64)}
+    X, Y, C = arrays((3, 4), (4, 5), "CCF", np.float64)
+    assert isinstance(blas.product(X, Y, C), blas.BlasProduct)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("orders", LAYOUTS)
+def test_every_memory_layout_gives_numpys_product(orders, dtype):
+    X, Y, C = arrays((7, 5), (5, 4), orders, dtype)
+    before = C.copy()
+    product = blas.product(X, Y, C)
+    assert isinstance(product, blas.BlasProduct)
+    product(-0.37, 0.5)
+    assert_product(C, X, Y, before, -0.37, 0.5)
+    again = C.copy()
+    product(2.0)  # β defaults to 1: the product is added to what C holds
+    assert_product(C, X, Y, again, 2.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("shape_X", "shape_Y"),
+    [
+        ((6, 1), (1, 3)),
+        ((1, 5), (5, 4)),
+        ((4, 5), (5, 1)),
+        ((1, 1), (1, 1)),
+        ((300, 130), (130, 90)),
+    ],
+)
+def test_vectors_and_threaded_sizes(shape_X, shape_Y):
+    # Rows and columns (both C- and F-contiguous), and a size OpenBLAS splits between threads.
+    for orders in (("C", "F", "F"), ("F", "C", "C")):
+        X, Y, C = arrays(shape_X, shape_Y, orders, np.float64, seed=3)
+        before = C.copy()
+        blas.product(X, Y, C)(1.5, -1.0)
+        assert_product(C, X, Y, before, 1.5, -1.0)
+
+
+def test_transposed_views_and_parameter_views_are_written_in_place():
+    # What training passes: dZ (n, b), A[l-1]ᵀ as a view of a C-ordered (n', b) array, and a
+    # view [W | b] into a larger vector. Only that view changes.
+    rng = np.random.default_rng(1)
+    dZ = rng.normal(size=(4, 6))
+    A_ones = rng.normal(size=(3, 6))
+    theta = rng.normal(size=30)
+    Wb = theta[5:17].reshape(3, 4, order="F").T  # (4, 3), C-contiguous view
+    outside = np.concatenate([theta[:5], theta[17:]])
+    before = Wb.copy()
+    blas.product(dZ, A_ones.T, Wb)(-0.1)
+    assert np.shares_memory(Wb, theta)
+    assert_product(Wb, dZ, A_ones.T, before, -0.1, 1.0)
+    np.testing.assert_array_equal(np.concatenate([theta[:5], theta[17:]]), outside)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_without_numpys_blas_numpy_computes_the_same(monkeypatch, dtype):
+    monkeypatch.setattr(blas, "numpy_gemm", lambda: None)
+    X, Y, C = arrays((5, 3), (3, 6), "CFF", dtype)
+    before = C.copy()
+    product = blas.product(X, Y, C)
+    assert isinstance(product, blas.NumpyProduct)
+    product(0.25, 3.0)
+    assert_product(C, X, Y, before, 0.25, 3.0)
+
+
+def test_strided_or_mixed_arrays_take_numpys_arithmetic():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(5, 8))[:, ::2]  # neither C- nor F-contiguous
+    Y = rng.normal(size=(4, 3))
+    C = np.zeros((5, 3))
+    product = blas.product(X, Y, C)
+    assert isinstance(product, blas.NumpyProduct)
+    product(1.0)
+    np.testing.assert_allclose(C, X @ Y)
+    X32 = rng.normal(size=(5, 4)).astype(np.float32)  # float32 X into a float64 C
+    C2 = np.zeros((5, 3))
+    mixed = blas.product(X32, Y, C2)
+    assert isinstance(mixed, blas.NumpyProduct)
+    mixed(1.0)
+    np.testing.assert_allclose(C2, X32.astype(np.float64) @ Y, rtol=1e-6)
+
+
+def test_bad_arrays_are_refused_before_any_call():
+    X, Y, C = arrays((3, 4), (4, 5), "CCF", np.float64)
+    with pytest.raises(ValueError, match=r"C \(3, 5\) := α X \(3, 4\) Y \(3, 5\)"):
+        blas.product(X, Y[:3], C)
+    with pytest.raises(ValueError, match="must be 2-D NumPy arrays"):
+        blas.product(X, Y[:, 0], C)
+    with pytest.raises(ValueError, match="must be 2-D NumPy arrays"):
+        blas.product(X.tolist(), Y, C)
+    frozen = C.copy()
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        blas.product(X, Y, frozen)
+    shared = np.zeros((3, 9))
+    with pytest.raises(ValueError, match="shares memory with X or Y"):
+        blas.product(shared[:, :4], Y, shared[:, 4:])
+
+
+def test_a_product_keeps_its_arrays_alive():
+    X, Y, C = arrays((3, 4), (4, 5), "CCF", np.float64)
+    want = C + X @ Y
+    product = blas.product(X.copy(), Y.copy(), C)  # the copies have no other reference
+    product(1.0)
+    np.testing.assert_allclose(C, want)
+    assert product.operands[2] is C
