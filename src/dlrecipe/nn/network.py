@@ -198,8 +198,12 @@ def backward(
     # db[l] = Σ_columns dZ[l] as the product dZ[l]·1: one BLAS call, threaded on wide layers.
     ones = np.ones((m, 1), caches[-1].Z.dtype) if workspace is None else workspace.ones[:m]
     dZ = spec.output.gradient(caches[-1].A, Y, out=None if out is None else out[L].dZ)
-    # The 1/m of every dW[l] and db[l] is applied once, here: dZ[l] carries it down.
-    dZ *= 1 / m
+    # The 1/m of every dW[l] and db[l] is applied once: here, and dZ[l] carries it down, or
+    # in the step's −α/m when backward takes the step.
+    if descend is None:
+        dZ *= 1 / m
+    else:
+        step = -descend / m
     for l in range(L, 0, -1):
         A_prev, mask_prev = caches[l - 1].A_prev, caches[l - 1].mask_prev
         W_name, _, dW_name, db_name = names[l]
@@ -218,10 +222,10 @@ def backward(
             Wb = workspace.weights_with_bias(l, W, b)
             if Wb is not None and A_prev_ones is not None:
                 # [W[l] | b[l]] −= α (1/m) dZ[l] [A[l-1]; 1]ᵀ: one product, added in place
-                workspace.gradient_step(dZ, A_prev_ones, Wb)(-descend)
+                workspace.gradient_step(dZ, A_prev_ones, Wb)(step)
             else:
-                workspace.gradient_step(dZ, A_prev, W)(-descend)
-                workspace.gradient_step(dZ, out[l].ones, b)(-descend)
+                workspace.gradient_step(dZ, A_prev, W)(step)
+                workspace.gradient_step(dZ, out[l].ones, b)(step)
         else:
             with_bias = None if workspace is None else workspace.gradients_with_bias[l]
             if with_bias is not None and A_prev_ones is not None:
