@@ -4,6 +4,7 @@ layout, C updated in place, bad arrays refused, and NumPy's arithmetic where no 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,6 +42,23 @@ def test_numpys_own_blas_is_found_in_numpys_wheel():
     assert set(functions) == {np.dtype(np.float32), np.dtype(np.float64)}
     X, Y, C = arrays((3, 4), (4, 5), "CCF", np.float64)
     assert isinstance(blas.product(X, Y, C), blas.BlasProduct)
+
+
+def test_only_the_blas_beside_numpy_is_taken(monkeypatch):
+    # SciPy's OpenBLAS (or any other loaded BLAS) would be a second pool of threads: never it.
+    import threadpoolctl
+
+    found = threadpoolctl.threadpool_info()
+    numpys = [lib for lib in found if "numpy" in lib["filepath"]]
+    site = Path(np.__file__).resolve().parent.parent
+    scipys = {**numpys[0], "filepath": str(site / "scipy_openblas32/lib/libscipy_openblas.so")}
+    others = [lib for lib in found if lib not in numpys] + [scipys]
+    search = blas.numpy_gemm.__wrapped__  # past the cache
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: numpys)
+    assert search() is not None
+    for listed in ([], others, [{**numpys[0], "user_api": "openmp"}], numpys + numpys):
+        monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda listed=listed: listed)
+        assert search() is None, listed
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -41,13 +41,15 @@ def numpy_gemm() -> dict[np.dtype, Callable[..., None]] | None:
     try:
         from threadpoolctl import threadpool_info
 
-        numpy_dir = Path(np.__file__).resolve().parent.parent
-        found = [
-            Path(lib["filepath"])
-            for lib in threadpool_info()
-            if lib.get("user_api") == "blas" and "numpy" in str(lib.get("filepath", ""))
-        ]
-        ours = [path for path in found if path.resolve().is_relative_to(numpy_dir)]
+        # A wheel's libraries sit beside the package: site-packages/numpy.libs (Linux,
+        # Windows) or numpy/.dylibs (macOS). SciPy's OpenBLAS is in scipy's own folders.
+        site = Path(np.__file__).resolve().parent.parent
+        ours = []
+        for lib in threadpool_info():
+            path = Path(lib.get("filepath") or "").resolve()
+            beside = path.is_relative_to(site) and path.relative_to(site).parts[0]
+            if lib.get("user_api") == "blas" and beside in ("numpy", "numpy.libs"):
+                ours.append(path)
         if len(ours) != 1:
             return None
         library = ctypes.CDLL(str(ours[0]))
