@@ -17,7 +17,7 @@ from dlrecipe.data.datasets import moons
 from dlrecipe.diagnosis.bias_variance import diagnose
 from dlrecipe.diagnosis.init_scan import initialization_scan
 from dlrecipe.diagnosis.layers import layer_health
-from dlrecipe.report import figures
+from dlrecipe.report import check_figures, figures
 from dlrecipe.report.page import figure_svg
 from dlrecipe.train.history import History
 
@@ -144,7 +144,7 @@ def test_bias_variance_bars_show_each_known_error():
 def test_layer_statistics_plot_one_point_per_layer(trained):
     model, X, y = trained
     health = layer_health(model, X, y)
-    figure = figures.layer_statistics(health)
+    figure = check_figures.layer_statistics(health)
     assert len(figure.axes) == 2
     for axes in figure.axes:
         assert len(axes.get_lines()) == 2
@@ -157,7 +157,7 @@ def test_initialization_scan_plot_handles_overflow():
     scan = initialization_scan(depth=6, width=10, n_samples=50)
     scan.variances["exploding"] = np.array([1.0, 1e10, 1e200, math.inf, math.inf, math.inf])
     scan.verdicts["exploding"] = "explodes"
-    (axes,) = figures.initialization_scan_plot(scan).axes
+    (axes,) = check_figures.initialization_scan_plot(scan).axes
     assert axes.get_yscale() == "log"
     curves = [line for line in axes.get_lines() if len(line.get_xdata()) == 6]
     assert len(curves) == len(scan.variances)
@@ -168,7 +168,7 @@ def test_initialization_scan_plot_handles_overflow():
 def test_gradient_check_plot_draws_one_bar_per_parameter_over_the_bands(trained):
     model, X, y = trained
     result = gradient_check(model, X[:10], y[:10])
-    (axes,) = figures.gradient_check_plot(result).axes
+    (axes,) = check_figures.gradient_check_plot(result).axes
     (bars,) = axes.containers  # the bar chart; the bands are spans, not bars
     assert len(bars) == len(result.per_parameter)
     assert axes.get_yscale() == "log"

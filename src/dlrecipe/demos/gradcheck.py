@@ -164,7 +164,7 @@ def claims_hold(result: GradcheckDemo) -> bool:
 
 
 def sections(result: GradcheckDemo) -> list[Section]:
-    from ..report import figures
+    from ..report import check_figures, figures
     from ..report.page import Section
 
     d = result.differences
@@ -182,13 +182,13 @@ def sections(result: GradcheckDemo) -> list[Section]:
         Section(
             "The network's backward pass",
             str(result.correct),
-            figures=[figures.gradient_check_plot(result.correct)],
+            figures=[check_figures.gradient_check_plot(result.correct)],
             preformatted=True,
         ),
         Section(
             "A planted bug: dW2 doubled",
             str(result.buggy),
-            figures=[figures.gradient_check_plot(result.buggy)],
+            figures=[check_figures.gradient_check_plot(result.buggy)],
             preformatted=True,
         ),
     ]

@@ -108,7 +108,7 @@ def claims_hold(result: dict[str, DeepNetwork]) -> bool:
 
 
 def sections(result: dict[str, DeepNetwork]) -> list[Section]:
-    from ..report import figures
+    from ..report import check_figures, figures
     from ..report.page import Section
 
     spread = figures.new_figure()
@@ -127,7 +127,11 @@ def sections(result: dict[str, DeepNetwork]) -> list[Section]:
             figures=[spread],
         ),
         *(
-            Section(net.label, net.health.summary, figures=[figures.layer_statistics(net.health)])
+            Section(
+                net.label,
+                net.health.summary,
+                figures=[check_figures.layer_statistics(net.health)],
+            )
             for net in result.values()
         ),
     ]

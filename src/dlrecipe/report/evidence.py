@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import figures
+from . import check_figures, figures
 from .page import Section
 
 HEALTH_EXAMPLES = 1_000
@@ -53,7 +53,7 @@ def network_sections(model: Any, X: np.ndarray, y: np.ndarray) -> list[Section]:
             text=f"{health.summary}. Measured on {min(len(y), HEALTH_EXAMPLES):,} training "
             "examples with the trained weights: the spread of Z[l] and A[l] (left), and the "
             "back-propagated signal ‖dZ[l]‖/√m and the gradient ‖dW[l]‖ (right).",
-            figures=[figures.layer_statistics(health)],
+            figures=[check_figures.layer_statistics(health)],
         ),
         Section(
             f"Gradient check: {check.verdict}",
@@ -61,14 +61,14 @@ def network_sections(model: Any, X: np.ndarray, y: np.ndarray) -> list[Section]:
             f"(ε = {check.epsilon:g}) on {min(len(y), CHECK_EXAMPLES)} training examples, "
             f"{check_scope}, dropout off: difference {check.difference:.2e}. "
             "Below 1e-7 is correct; above 1e-3 is a bug.",
-            figures=[figures.gradient_check_plot(check)],
+            figures=[check_figures.gradient_check_plot(check)],
         ),
         Section(
             "Initialization scan",
             text=f"Var(A[l]) through {SCAN_DEPTH} {activation} layers of {width} units for each "
             "initialization scheme, from standard-normal inputs: a scheme that keeps the "
             "variance level lets a deep network train.",
-            figures=[figures.initialization_scan_plot(scan)],
+            figures=[check_figures.initialization_scan_plot(scan)],
         ),
     ]
 
