@@ -41,7 +41,7 @@ from ..nn.parameters import ParameterIndex, gradients_to_vector
 from ..train.model import MLP
 from .fast import PerturbedCosts
 from .objective import ModelObjective
-from .result import Component, GradientCheckResult, classify, relative_difference
+from .result import Component, GradientCheckResult, advice, classify, relative_difference
 
 UNIT_ROUNDOFF = float(np.finfo(np.float64).eps)
 N_WORST = 5
@@ -261,7 +261,7 @@ def _check(
         n_checked=int(components.size),
         n_total=index.size,
         shapes=dict(zip(index.names, index.shapes, strict=True)),
-        tips=_tips(verdict, epsilon, noise_floor, worst),
+        tips=advice(verdict, epsilon, noise_floor, worst),
         components=components,
         numerical=numerical,
         analytic=analytic,
@@ -297,38 +297,3 @@ def _quotient_noise(
         return UNIT_ROUNDOFF * abs(J) / epsilon
     # E[gap²] = σ² (1 + 1/1.5²) for a quotient noise of σ at ε.
     return math.sqrt(np.mean(np.square(gaps)) / (1 + NOISE_PROBE_STEP**-2))
-
-
-def _tips(
-    verdict: str, epsilon: float, noise_floor: float, worst: list[Component]
-) -> tuple[str, ...]:
-    tips = []
-    if noise_floor > 1e-7:
-        tips.append(
-            f"ε = {epsilon:g} is small for this cost: rounding noise alone gives a difference "
-            f"of about {noise_floor:.1e}. Try ε = 1e-6 or 1e-5"
-        )
-    if epsilon > 1e-4:
-        tips.append(
-            f"ε = {epsilon:g} is large: the two-sided difference errs by about ε² times the "
-            "third derivative. Use ε = 1e-7 (the default) to 1e-5"
-        )
-    if verdict == "correct (at the noise floor)":
-        tips.append(
-            "this difference is rounding noise, which grows as 1/ε: with epsilon="
-            f"{epsilon * 10:g} it should fall to about {noise_floor / 10:.0e}"
-        )
-    if not verdict.startswith("correct"):
-        if worst and worst[0].crosses_kink:
-            tips.append(
-                f"the largest error, at {worst[0].name}[{worst[0].row}, {worst[0].column}], comes "
-                "from a perturbation that moves a ReLU input across 0, where J has a kink and the "
-                "numerical gradient is wrong: check on fewer examples, with a smaller ε, or with "
-                "a smooth activation such as tanh"
-            )
-        elif worst:
-            tips.append(
-                f"start with the gradient of {worst[0].name} (d{worst[0].name} in the backward "
-                "pass): it holds the largest error"
-            )
-    return tuple(tips)

@@ -1,4 +1,5 @@
-"""The result of a gradient check: the difference, a verdict, and where the error sits."""
+"""The result of a gradient check: the difference, a verdict, where the error sits, and what to
+try next."""
 
 from __future__ import annotations
 
@@ -74,6 +75,42 @@ class Component:
             f"{self.name}[{self.row}, {self.column}]: backprop {self.analytic: .6e}, "
             f"numerical {self.numerical: .6e}, |error| {self.error:.2e}{kink}"
         )
+
+
+def advice(
+    verdict: str, epsilon: float, noise_floor: float, worst: list[Component]
+) -> tuple[str, ...]:
+    """What to try next, given the verdict, ε, the noise floor and the worst components."""
+    tips = []
+    if noise_floor > 1e-7:
+        tips.append(
+            f"ε = {epsilon:g} is small for this cost: rounding noise alone gives a difference "
+            f"of about {noise_floor:.1e}. Try ε = 1e-6 or 1e-5"
+        )
+    if epsilon > 1e-4:
+        tips.append(
+            f"ε = {epsilon:g} is large: the two-sided difference errs by about ε² times the "
+            "third derivative. Use ε = 1e-7 (the default) to 1e-5"
+        )
+    if verdict == "correct (at the noise floor)":
+        tips.append(
+            "this difference is rounding noise, which grows as 1/ε: with epsilon="
+            f"{epsilon * 10:g} it should fall to about {noise_floor / 10:.0e}"
+        )
+    if not verdict.startswith("correct"):
+        if worst and worst[0].crosses_kink:
+            tips.append(
+                f"the largest error, at {worst[0].name}[{worst[0].row}, {worst[0].column}], comes "
+                "from a perturbation that moves a ReLU input across 0, where J has a kink and the "
+                "numerical gradient is wrong: check on fewer examples, with a smaller ε, or with "
+                "a smooth activation such as tanh"
+            )
+        elif worst:
+            tips.append(
+                f"start with the gradient of {worst[0].name} (d{worst[0].name} in the backward "
+                "pass): it holds the largest error"
+            )
+    return tuple(tips)
 
 
 @dataclass(frozen=True)
