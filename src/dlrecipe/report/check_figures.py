@@ -26,35 +26,18 @@ if TYPE_CHECKING:
 def layer_statistics(layer_health: LayerHealth) -> Figure:
     """Per layer: the activation std (left), and the signal and gradient norms (right)."""
     figure = new_figure(2, width=8.0)
-    left, right = figure.axes
     layers = [s.layer for s in layer_health.layers]
-    left.plot(
-        layers, _finite([s.A_std for s in layer_health.layers]), marker="o", label="std of A[l]"
-    )
-    left.plot(
-        layers,
-        _finite([s.Z_std for s in layer_health.layers]),
-        marker="s",
-        linestyle="--",
-        label="std of Z[l]",
-    )
-    left.set(xlabel="layer l", ylabel="std", title="Activations", yscale="log")
-    left.legend()
-    right.plot(
-        layers,
-        _finite([s.signal_norm for s in layer_health.layers]),
-        marker="o",
-        label="‖dZ[l]‖ / √m",
-    )
-    right.plot(
-        layers,
-        _finite([s.gradient_norm for s in layer_health.layers]),
-        marker="s",
-        linestyle="--",
-        label="‖dW[l]‖",
-    )
-    right.set(xlabel="layer l", ylabel="norm", title="Gradients", yscale="log")
-    right.legend()
+    panels = {  # title: (y label, the two series: a LayerStatistics field and its label)
+        "Activations": ("std", (("A_std", "std of A[l]"), ("Z_std", "std of Z[l]"))),
+        "Gradients": ("norm", (("signal_norm", "‖dZ[l]‖ / √m"), ("gradient_norm", "‖dW[l]‖"))),
+    }
+    for axes, (title, (ylabel, series)) in zip(figure.axes, panels.items(), strict=True):
+        styles = (("o", "-"), ("s", "--"))
+        for (name, label), (marker, linestyle) in zip(series, styles, strict=True):
+            values = _finite([getattr(s, name) for s in layer_health.layers])
+            axes.plot(layers, values, marker=marker, linestyle=linestyle, label=label)
+        axes.set(xlabel="layer l", ylabel=ylabel, title=title, yscale="log")
+        axes.legend()
     from matplotlib.ticker import MaxNLocator
 
     for axes in figure.axes:
