@@ -83,6 +83,16 @@ class Problem:
     image_shape: tuple[int, ...] | None
     seed: int
 
+    @property
+    def error_scale(self) -> float:
+        """What errors are judged against: 1, or for regression the targets' variance (the
+        mean squared distance of y to its mean), so that an error reads as 1 − R²."""
+        if self.output_activation != "linear":
+            return 1.0
+        Y = self.y_train.reshape(len(self.y_train), -1)
+        variance = float(np.mean(np.sum((Y - Y.mean(axis=0)) ** 2, axis=1)))
+        return variance if variance > 0 else 1.0
+
 
 @dataclass
 class Outcome:
@@ -102,6 +112,27 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.failure is None
+
+    @property
+    def errors(self) -> str:
+        """``"train 1.23%, dev 4.56%"``."""
+        return f"train {100 * self.train['error']:.2f}%, dev {100 * self.dev['error']:.2f}%"
+
+    def log_row(self, *, chosen: bool, note: str = "") -> dict[str, Any]:
+        """The candidate's row in the decision log (``decisions.json``)."""
+        return {
+            "change": self.candidate.change,
+            "setting": self.candidate.describe(),
+            "hidden": list(self.candidate.hidden),
+            "l2": self.candidate.l2,
+            "keep_prob": self.candidate.keep_prob,
+            "train_error": self.train["error"] if self.ok else None,
+            "dev_error": self.dev["error"] if self.ok else None,
+            "epochs_run": self.epochs_run,
+            "seconds": round(self.seconds, 3),
+            "chosen": chosen,
+            "note": note,
+        }
 
     def model(self, problem: Problem) -> MLP:
         """The trained network, rebuilt from the outcome's arrays."""

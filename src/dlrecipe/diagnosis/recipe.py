@@ -182,7 +182,7 @@ class _Recipe:
     def prepare(self, problem: Problem, sizes: dict[str, int]) -> None:
         self.sizes = sizes
         self.classifier = problem.output_activation != "linear"
-        self.scale = _error_scale(problem.output_activation, problem.y_train)
+        self.scale = problem.error_scale
 
     def judge(self, outcome: Outcome, test_error: float | None = None) -> Diagnosis:
         """Bias and variance of a trained candidate (regression errors as 1 − R²)."""
@@ -231,8 +231,8 @@ class _Recipe:
         self.start_bias = diagnosis.avoidable_bias
         self.note(
             "bias", f"trained the starting network ({start.describe()})",
-            f"{_errors(current)}: {diagnosis.verdict}",
-            diagnosis=diagnosis.to_dict(), candidates=[_row(current, True)],
+            f"{current.errors}: {diagnosis.verdict}",
+            diagnosis=diagnosis.to_dict(), candidates=[current.log_row(chosen=True)],
         )  # fmt: skip
         return current
 
@@ -269,11 +269,14 @@ class _Recipe:
                     "budget", f"the budget ran out during a {phase} step",
                     f"its trainings were cut short and are not used; kept "
                     f"{current.candidate.describe()}",
-                    candidates=[_row(o, False, "cut short") for o in outcomes],
+                    candidates=[o.log_row(chosen=False, note="cut short") for o in outcomes],
                 )  # fmt: skip
                 break
             choice = choose(current, outcomes, self.judge, bias_limit)
-            rows = [_row(o, o is choice, note(o, self.judge, bias_limit, phase)) for o in outcomes]
+            rows = [
+                o.log_row(chosen=o is choice, note=note(o, self.judge, bias_limit, phase))
+                for o in outcomes
+            ]
             if choice is None:
                 self.note(
                     phase, f"tried {len(outcomes)} {phase} remedies; none helped enough",
@@ -281,30 +284,14 @@ class _Recipe:
                     diagnosis=diagnosis.to_dict(), candidates=rows,
                 )  # fmt: skip
                 break
-            before, current = _errors(current), choice
+            before, current = current.errors, choice
             diagnosis = self.judge(current)
             self.note(
                 phase, choice.candidate.change,
-                f"{before} → {_errors(current)}; {diagnosis.verdict}",
+                f"{before} → {current.errors}; {diagnosis.verdict}",
                 diagnosis=diagnosis.to_dict(), candidates=rows,
             )  # fmt: skip
         return current
-
-
-def _error_scale(output_activation: str, y_train: np.ndarray) -> float:
-    """Regression errors are judged as fractions of the targets' variance (1 − R²)."""
-    if output_activation != "linear":
-        return 1.0
-    variance = float(
-        np.mean(
-            np.sum(
-                (y_train.reshape(len(y_train), -1) - y_train.reshape(len(y_train), -1).mean(0))
-                ** 2,
-                axis=1,
-            )
-        )
-    )
-    return variance if variance > 0 else 1.0
 
 
 def _starting_candidate(problem: Problem) -> Candidate:
@@ -312,23 +299,3 @@ def _starting_candidate(problem: Problem) -> Candidate:
     width = int(np.clip(2 * n_features, 4, 32))
     m = len(problem.y_train)
     return Candidate(hidden=(width,), batch_size=64 if m > 128 else None, epochs=100)
-
-
-def _row(outcome: Outcome, chosen: bool, note: str = "") -> dict[str, Any]:
-    return {
-        "change": outcome.candidate.change,
-        "setting": outcome.candidate.describe(),
-        "hidden": list(outcome.candidate.hidden),
-        "l2": outcome.candidate.l2,
-        "keep_prob": outcome.candidate.keep_prob,
-        "train_error": outcome.train["error"] if outcome.ok else None,
-        "dev_error": outcome.dev["error"] if outcome.ok else None,
-        "epochs_run": outcome.epochs_run,
-        "seconds": round(outcome.seconds, 3),
-        "chosen": chosen,
-        "note": note,
-    }
-
-
-def _errors(outcome: Outcome) -> str:
-    return f"train {100 * outcome.train['error']:.2f}%, dev {100 * outcome.dev['error']:.2f}%"
