@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-_ROW_MAJOR, _COL_MAJOR, _NO_TRANS, _TRANS = 101, 102, 111, 112
+_COL_MAJOR, _NO_TRANS, _TRANS = 102, 111, 112  # CBLAS's enum values
 _SCALARS: dict[np.dtype, type] = {
     np.dtype(np.float32): ctypes.c_float,
     np.dtype(np.float64): ctypes.c_double,
@@ -96,11 +96,6 @@ class Product:
 
     def __init__(self, X: np.ndarray, Y: np.ndarray, C: np.ndarray) -> None:
         self.operands = (X, Y, C)
-
-    def binds(self, X: np.ndarray, Y: np.ndarray, C: np.ndarray) -> bool:
-        """Whether this product was made for these very arrays (compared by identity)."""
-        bound_X, bound_Y, bound_C = self.operands
-        return X is bound_X and Y is bound_Y and C is bound_C
 
     def __call__(self, alpha: float, beta: float = 1.0) -> None:
         raise NotImplementedError

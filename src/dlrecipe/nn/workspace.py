@@ -48,7 +48,9 @@ class Workspace:
     training passes the optimizer's (:meth:`~dlrecipe.nn.optimizers.Optimizer.gradient_buffers`)
     so that the step takes them without a copy. ``params`` are the arrays that will be passed
     to ``forward`` (others work too, with the separate bias). A batch of ``b < m`` examples
-    (the last of an epoch) uses the first numbers of each array, still contiguous.
+    (the last of an epoch) uses the first numbers of each array, still contiguous. When the
+    backward pass takes gradient descent's step itself, the workspace also keeps the product
+    that adds each layer's step into its parameters (:meth:`gradient_step`).
     """
 
     def __init__(
