@@ -1,12 +1,28 @@
-"""Checks shared by every boundary that accepts a data matrix from a user."""
+"""Checks shared by the boundaries that accept input from a user: numbers, random generators,
+data matrices."""
 
 from __future__ import annotations
 
 import math
 from numbers import Real
+from typing import TypeGuard
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
+
+
+def is_integer(value: object) -> TypeGuard[int | np.integer]:
+    """A Python or NumPy integer that is not a bool."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def check_generator(rng: object) -> np.random.Generator:
+    """``rng`` itself when it is a ``numpy.random.Generator``; a ``TypeError`` otherwise."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); got {rng!r}"
+        )
+    return rng
 
 
 def is_finite_number(value: object) -> bool:

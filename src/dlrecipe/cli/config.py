@@ -25,6 +25,7 @@ from ..nn.optimizers import OPTIMIZERS, get_optimizer
 from ..nn.schedules import SCHEDULES, get_schedule
 from ..nn.spec import NetworkSpec
 from ..train.early_stopping import EarlyStopping
+from ..validation import is_integer
 from .common import UsageError
 from .toml_io import dumps, flag_text, read_toml, toml_value
 
@@ -56,10 +57,6 @@ class TrainSettings:
     checkpoint_every: int | None = None
     out: str | None = None
     dtype: str = "float64"
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: object) -> bool:
@@ -115,8 +112,10 @@ def _learning_rate(value: float) -> float:
 
 
 def _batch_size(value: int | str) -> int | str:
-    if value == "all" or (_is_int(value) and int(value) >= 1):
+    if value == "all":
         return value
+    if is_integer(value) and value >= 1:
+        return int(value)
     raise ValueError(f'batch_size must be a whole number >= 1, or "all"; got {value!r}')
 
 
@@ -142,7 +141,7 @@ KEYS: dict[str, Key] = {
         "numbers are classes, other numbers regression)",
     ),
     "layers": Key(
-        lambda v: v == "none" or (_is_list(v) and all(map(_is_int, v))),
+        lambda v: v == "none" or (_is_list(v) and all(map(is_integer, v))),
         'the hidden layer sizes, a list such as [16, 8], or "none"',
         _layers,
     ),
@@ -163,9 +162,9 @@ KEYS: dict[str, Key] = {
         _kept(get_optimizer),
     ),
     "learning_rate": Key(_is_number, "the step size α, a number > 0", _learning_rate),
-    "epochs": Key(_is_int, "a whole number >= 1", _at_least(1, "epochs")),
+    "epochs": Key(is_integer, "a whole number >= 1", _at_least(1, "epochs")),
     "batch_size": Key(
-        lambda v: _is_int(v) or _is_str(v), 'a whole number >= 1, or "all"', _batch_size
+        lambda v: is_integer(v) or _is_str(v), 'a whole number >= 1, or "all"', _batch_size
     ),
     "schedule": Key(  # decay_rate joins it in resolve
         _table_or(_is_str),
@@ -177,9 +176,9 @@ KEYS: dict[str, Key] = {
         _table_or(lambda v: isinstance(v, bool)),
         f"true, false, or a table with {', '.join(EARLY_STOPPING_KEYS)}",
     ),
-    "seed": Key(_is_int, "a whole number >= 0", _at_least(0, "seed")),
+    "seed": Key(is_integer, "a whole number >= 0", _at_least(0, "seed")),
     "checkpoint_every": Key(
-        _is_int, "a whole number of epochs >= 1", _at_least(1, "checkpoint_every")
+        is_integer, "a whole number of epochs >= 1", _at_least(1, "checkpoint_every")
     ),
     "out": Key(_is_str, "the path of the run folder"),
     "dtype": Key(_is_str, '"float64" or "float32"', lambda v: check_dtype(v).name),

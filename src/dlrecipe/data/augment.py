@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..validation import check_generator, is_integer
 from .warp import check_images, displacement_field, resample, rotation, scale_shift
 
 
@@ -102,7 +103,7 @@ def elastic_distort(
     images = check_images(images)
     alpha, sigma = _check_option("alpha", alpha), _check_option("sigma", sigma)
     n, h, w = images.shape[:3]
-    displacement = displacement_field(_check_rng(rng), n, h, w, alpha, sigma)
+    displacement = displacement_field(check_generator(rng), n, h, w, alpha, sigma)
     return resample(images, np.tile(np.eye(3), (n, 1, 1)), displacement)
 
 
@@ -150,7 +151,7 @@ class Augmenter:
             if not (
                 isinstance(shape, tuple | list)
                 and len(shape) in (2, 3)
-                and all(_is_int(size) and size >= 1 for size in shape)
+                and all(is_integer(size) and size >= 1 for size in shape)
             ):
                 raise ValueError(
                     "image_shape must be (height, width) or (height, width, channels) of positive "
@@ -170,7 +171,7 @@ class Augmenter:
         """A randomly transformed copy of ``X``, same shape and dtype (see the class docstring)."""
         X = np.asarray(X)
         images = self._as_images(X)
-        rng = _check_rng(rng)
+        rng = check_generator(rng)
         n, h, w = images.shape[:3]
         # Output pixel -> source pixel is crop(rotate(flip(p))): the picture is cropped first.
         affine = np.tile(np.eye(3), (n, 1, 1))
@@ -250,9 +251,9 @@ def augmented_batches(
     augmenter._as_images(X)
     if y.ndim == 0 or y.shape[0] != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but y has shape {y.shape}; they must match")
-    if not _is_int(batch_size) or batch_size < 1:
+    if not is_integer(batch_size) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1; got batch_size={batch_size!r}")
-    return _batches(X, y, int(batch_size), augmenter, _check_rng(rng))
+    return _batches(X, y, int(batch_size), augmenter, check_generator(rng))
 
 
 def _batches(
@@ -265,18 +266,6 @@ def _batches(
 
 
 # --- validation -----------------------------------------------------------------------------
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-
-
-def _check_rng(rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); got {rng!r}"
-        )
-    return rng
-
-
 # The accepted values of each numeric option: as error messages write them, and as a test.
 _RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
     "max_rotation": ("[0, 45] degrees", lambda degrees: 0 <= degrees <= 45),

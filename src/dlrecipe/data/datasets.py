@@ -13,11 +13,9 @@ from numbers import Real
 
 import numpy as np
 
+from ..validation import is_integer
+
 Seed = int | np.random.Generator | None
-
-
-def _is_int(value: object) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | np.integer)
 
 
 def _is_real(value: object) -> bool:
@@ -28,14 +26,15 @@ def _checked_rng(
     n_samples: int, noise: float, seed: Seed, *, n_classes: int = 2
 ) -> np.random.Generator:
     """Check the arguments every generator shares; return the generator to draw from."""
-    if not _is_int(n_samples) or n_samples < max(2, n_classes):
+    if not is_integer(n_samples) or n_samples < max(2, n_classes):
         per_class = " (at least one per class)" if n_classes > 2 else ""
         raise ValueError(
             f"n_samples must be an integer >= {max(2, n_classes)}{per_class}; got {n_samples!r}"
         )
     if not _is_real(noise) or not 0 <= noise < np.inf:
         raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
-    if not (seed is None or isinstance(seed, np.random.Generator) or (_is_int(seed) and seed >= 0)):
+    generator_or_none = seed is None or isinstance(seed, np.random.Generator)
+    if not (generator_or_none or (is_integer(seed) and seed >= 0)):
         raise ValueError(
             f"seed must be None, an integer >= 0 or a np.random.Generator; got {seed!r}"
         )
@@ -43,7 +42,7 @@ def _checked_rng(
 
 
 def _check_n_classes(n_classes: int) -> None:
-    if not _is_int(n_classes) or n_classes < 2:
+    if not is_integer(n_classes) or n_classes < 2:
         raise ValueError(f"n_classes must be an integer >= 2; got {n_classes!r}")
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..validation import is_integer
 from .callbacks import Callback
 
 if TYPE_CHECKING:
@@ -66,14 +67,14 @@ class EarlyStopping(Callback):
     ) -> None:
         if monitor not in MONITORS:
             raise ValueError(f"unknown monitor {monitor!r}; expected one of {list(MONITORS)}")
-        if not _is_int(patience) or patience < 1:
+        if not is_integer(patience) or patience < 1:
             raise ValueError(f"patience must be an integer >= 1; got patience={patience!r}")
         if not _is_real(min_delta) or not (math.isfinite(min_delta) and min_delta >= 0):
             raise ValueError(
                 f"min_delta must be a finite number >= 0; got min_delta={min_delta!r}. "
                 "Use 0.0 to count every decrease as an improvement."
             )
-        if not _is_int(warmup) or warmup < 0:
+        if not is_integer(warmup) or warmup < 0:
             raise ValueError(
                 f"warmup must be an integer >= 0; got warmup={warmup!r}. Use 0 for none."
             )
@@ -162,10 +163,6 @@ class EarlyStopping(Callback):
         self.best_params = {key.removeprefix("best/"): np.array(a) for key, a in arrays.items()}
         self.stopped_epoch = None
         self._loaded = True
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def _is_real(value: object) -> bool:
