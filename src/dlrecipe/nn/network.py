@@ -218,7 +218,7 @@ def backward(
             b = params[names[l][1]]
             if regularization is not None:
                 regularization *= descend
-                W -= regularization  # W[l] −= α (λ/m) W[l] (L2), from W[l] as it was
+                W -= regularization  # α times the penalty's gradient, from W[l] as it was
             Wb = workspace.weights_with_bias(l, W, b)
             if Wb is not None and A_prev_ones is not None:
                 # [W[l] | b[l]] −= α (1/m) dZ[l] [A[l-1]; 1]ᵀ: one product, added in place
