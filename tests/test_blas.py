@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dlrecipe.nn import blas
 
@@ -121,6 +123,16 @@ def test_without_numpys_blas_numpy_computes_the_same(monkeypatch, dtype):
     assert_product(C, X, Y, before, 0.25, 3.0)
 
 
+@pytest.mark.parametrize("numpys_blas", [True, False], ids=["blas", "numpy"])
+def test_beta_zero_ignores_what_c_held(numpys_blas, monkeypatch):
+    if not numpys_blas:
+        monkeypatch.setattr(blas, "numpy_gemm", lambda: None)
+    X, Y, C = arrays((3, 4), (4, 2), "CCF", np.float64)
+    C[...] = np.nan
+    blas.product(X, Y, C)(1.0, 0.0)
+    np.testing.assert_allclose(C, X @ Y)
+
+
 def test_strided_or_mixed_arrays_take_numpys_arithmetic():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(5, 8))[:, ::2]  # neither C- nor F-contiguous
@@ -162,3 +174,34 @@ def test_a_product_keeps_its_arrays_alive():
     product(1.0)
     np.testing.assert_allclose(C, want)
     assert product.operands[2] is C
+
+
+@st.composite
+def operands(draw):
+    """X (M, K), Y (K, N), C (M, N) of one float dtype, each stored by rows or by columns or as
+    a transposed or sliced view (sliced ones take NumPy's arithmetic); sizes 0 to 9."""
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    M, K, N = (draw(st.integers(0, 9)) for _ in range(3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+
+    def stored(shape):
+        how = draw(st.sampled_from(["C", "F", "transposed", "sliced"]))
+        if how == "transposed":
+            return np.ascontiguousarray(rng.normal(size=shape[::-1]).astype(dtype)).T
+        if how == "sliced":
+            return rng.normal(size=(shape[0], 2 * shape[1])).astype(dtype)[:, ::2]
+        return np.asarray(rng.normal(size=shape), dtype, order=how)
+
+    return stored((M, K)), stored((K, N)), stored((M, N))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(operands(), st.floats(-3, 3), st.floats(-3, 3))
+def test_any_shape_and_layout_gives_numpys_product(arrays, alpha, beta):
+    X, Y, C = arrays
+    before = C.copy()
+    blas.product(X, Y, C)(alpha, beta)
+    want = beta * before.astype(np.float64) + alpha * (X.astype(np.float64) @ Y.astype(np.float64))
+    eps = np.finfo(C.dtype).eps
+    scale = float(np.max(np.abs(want), initial=1.0)) + float(np.max(np.abs(before), initial=0.0))
+    np.testing.assert_allclose(C, want, rtol=32 * eps, atol=64 * eps * scale * (X.shape[1] + 1))

@@ -106,7 +106,9 @@ class NumpyProduct(Product):
 
     def __call__(self, alpha: float, beta: float = 1.0) -> None:
         X, Y, C = self.operands
-        if beta != 1:
+        if beta == 0:
+            C[...] = 0  # as BLAS: with β = 0 what C held is not read, NaN included
+        elif beta != 1:
             C *= beta
         C += alpha * (X @ Y)
 
