@@ -5,6 +5,8 @@ which takes the ordinary step."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,7 @@ from dlrecipe.nn import blas, network
 from dlrecipe.nn.optimizers import Adam, GradientDescent, Momentum
 from dlrecipe.nn.workspace import Workspace
 from dlrecipe.train.checkpoint import RunDirectory
+from dlrecipe.train.guard import TrainingDiverged
 from test_workspace import CASES, assert_close, case_model, data
 
 ALPHA = 0.3
@@ -142,3 +145,35 @@ def test_only_an_optimizer_whose_step_backward_can_take_counts_steps():
     GradientDescent().count_step()
     with pytest.raises(TypeError, match="adam keeps state that only step"):
         Adam().count_step()
+
+
+def test_a_divergence_reports_the_gradients_of_the_step_it_stopped(monkeypatch):
+    # The step inside backward writes no gradients: the guard computes them when it reports,
+    # for the batch whose J was not finite, at the weights that batch saw.
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(96, 3)), rng.integers(0, 2, 96)
+    model = MLP((3, 6, 5, 1), seed=3)
+    seen = []
+    forward, cost = network.forward, network.cost
+
+    def recording_forward(params, A_prev, spec, **options):
+        if options.get("training"):
+            seen.append(({name: p.copy() for name, p in params.items()}, A_prev.copy()))
+        return forward(params, A_prev, spec, **options)
+
+    def failing_cost(params, ZL, Y, spec, **options):
+        J, loss = cost(params, ZL, Y, spec, **options)
+        seen[-1] += (Y.copy(),)
+        return (math.nan, loss) if len(seen) == 5 else (J, loss)
+
+    monkeypatch.setattr(network, "forward", recording_forward)
+    monkeypatch.setattr(network, "cost", failing_cost)
+    with pytest.raises(TrainingDiverged) as caught:
+        model.fit(X, y, epochs=3, learning_rate=0.5, batch_size=32, normalize=False, progress=False)
+    params, A0, Y = seen[-1]
+    monkeypatch.undo()
+    caches = network.forward(params, A0, model.spec)
+    expected = network.backward(params, caches, Y, model.spec, m_penalty=96)
+    assert caught.value.epoch == 1  # the fifth batch: the second of the second epoch
+    for name, norm in caught.value.gradient_norms.items():
+        assert norm == pytest.approx(np.linalg.norm(expected["d" + name]), rel=1e-10), name
