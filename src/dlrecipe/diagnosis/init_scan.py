@@ -19,7 +19,7 @@ import numpy as np
 
 from ..nn.activations import get_activation
 from ..nn.initializers import NAMES, Initializer, initial_parameters
-from ..validation import is_finite_number
+from ..validation import is_finite_number, is_integer
 
 SCHEMES = ("zeros", "random", "he", "xavier", "glorot")
 EXPLODES, VANISHES = 1e3, 1e-3  # the last layer's variance over the input's
@@ -95,7 +95,7 @@ def initialization_scan(
         ("width", width, 1),
         ("n_samples", n_samples, 2),
     ):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+        if not is_integer(value) or value < least:
             raise ValueError(f"{name} must be an integer >= {least}; got {name}={value!r}")
     g = get_activation(activation).forward
     if isinstance(schemes, str):

@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 from ..nn import network
 from ..nn.spec import NetworkSpec
 from ..train.callbacks import Callback
-from ..validation import check_matrix, is_finite_number
+from ..validation import check_matrix, is_finite_number, is_integer
 
 if TYPE_CHECKING:
     from ..train.history import History
@@ -244,7 +244,7 @@ class LayerMonitor(Callback):
     """
 
     def __init__(self, X: ArrayLike, y: ArrayLike, *, every: int = 10) -> None:
-        if isinstance(every, bool) or not isinstance(every, int | np.integer) or every < 1:
+        if not is_integer(every) or every < 1:
             raise ValueError(f"every must be an integer >= 1; got every={every!r}")
         self.X, self.y, self.every = check_matrix(X), np.asarray(y), int(every)
         self.records: list[tuple[int, LayerHealth]] = []

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..validation import is_finite_number
+from ..validation import is_finite_number, is_integer
 from .optimizer_vectors import Arrays, Vectors, new_vectors
 
 
@@ -114,7 +114,7 @@ class Optimizer:
     def load_state(self, arrays: Arrays, scalars: Mapping[str, Any]) -> None:
         """Restore a state from :meth:`state`; the next step must get the same parameters."""
         t: Any = scalars.get("t")
-        t_is_count = isinstance(t, int | np.integer) and not isinstance(t, bool) and t >= 0
+        t_is_count = is_integer(t) and t >= 0
         if set(scalars) != {"t"} or not t_is_count:
             raise ValueError(f"scalars must be {{'t': steps taken, an int >= 0}}; got {scalars!r}")
         shapes: dict[str, tuple[int, ...]] = {}

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..validation import is_integer
 from .activations import Activation, get_activation
 from .losses import Output, get_output
 
@@ -108,7 +109,7 @@ def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
             f"e.g. (2, 10, 5, 1); got {layer_sizes!r}"
         )
     for l, n in enumerate(sizes):
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        if not is_integer(n) or n < 1:
             raise ValueError(
                 f"layer_sizes[{l}]={n!r}: every layer size must be an integer >= 1; "
                 f"got layer_sizes={tuple(sizes)!r}"

@@ -196,7 +196,7 @@ class NetEstimator(BaseEstimator):
 
 # --- option checks and the early-stopping hold-out ------------------------------------------
 def _check_hidden_layer_sizes(sizes: object) -> tuple[int, ...]:
-    if isinstance(sizes, int | np.integer) and not isinstance(sizes, bool):
+    if is_integer(sizes):
         sizes = (sizes,)
     if not isinstance(sizes, Sequence | np.ndarray) or isinstance(sizes, str):
         raise ValueError(
@@ -204,7 +204,7 @@ def _check_hidden_layer_sizes(sizes: object) -> tuple[int, ...]:
             f"got {sizes!r}"
         )
     for n in sizes:
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        if not is_integer(n) or n < 1:
             raise ValueError(
                 f"hidden_layer_sizes must hold integers >= 1; got hidden_layer_sizes={sizes!r}"
             )
@@ -215,11 +215,7 @@ def _batch_size(batch_size: object, n_train: int) -> int:
     """The mini-batch size for ``n_train`` examples: None means 64; at most ``n_train``."""
     if batch_size is None:
         batch_size = DEFAULT_BATCH_SIZE
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int | np.integer)
-        or batch_size < 1
-    ):
+    if not is_integer(batch_size) or batch_size < 1:
         raise ValueError(
             f"batch_size must be None (mini-batches of {DEFAULT_BATCH_SIZE}) or an integer >= 1; "
             f"got batch_size={batch_size!r}"

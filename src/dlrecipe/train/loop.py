@@ -27,6 +27,7 @@ from ..nn.optimizers import Optimizer, get_optimizer
 from ..nn.parameters import packed, packed_vector
 from ..nn.schedules import Constant, get_schedule
 from ..nn.workspace import Workspace
+from ..validation import is_integer
 from .batches import TrainingData, streamed, streamed_standardizer, training_matrix
 from .callbacks import Callback
 from .checkpoint import Checkpoint, RunDirectory, data_fingerprint
@@ -249,7 +250,7 @@ def _config(
     n_examples: int,
 ) -> dict[str, Any]:
     """The training configuration, checked and JSON-serializable (saved in the run folder)."""
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
+    if not is_integer(epochs) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1; got epochs={epochs!r}")
     if (
         isinstance(learning_rate, bool)
@@ -259,11 +260,7 @@ def _config(
         raise ValueError(
             f"learning_rate must be a finite number > 0; got learning_rate={learning_rate!r}"
         )
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int | np.integer)
-        or batch_size < 1
-    ):
+    if batch_size is not None and (not is_integer(batch_size) or batch_size < 1):
         raise ValueError(
             "batch_size must be None (batch gradient descent) or an integer >= 1; "
             f"got {batch_size!r}"
@@ -275,11 +272,7 @@ def _config(
         )
     if checkpoint_every is None:
         checkpoint_every = max(1, int(epochs) // 10)
-    elif (
-        isinstance(checkpoint_every, bool)
-        or not isinstance(checkpoint_every, int | np.integer)
-        or checkpoint_every < 1
-    ):
+    elif not is_integer(checkpoint_every) or checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be an integer >= 1; got {checkpoint_every!r}")
     return {
         "epochs": int(epochs),
