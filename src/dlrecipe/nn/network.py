@@ -196,7 +196,7 @@ def backward(
     out = workspace.buffers(m) if workspace is not None else None
     grads: dict[str, np.ndarray] = {} if workspace is None else workspace.grads
     # db[l] = Σ_columns dZ[l] as the product dZ[l]·1: one BLAS call, threaded on wide layers.
-    ones = np.ones((m, 1), caches[-1].Z.dtype) if workspace is None else workspace.ones[:m]
+    ones = np.ones((m, 1), caches[-1].Z.dtype) if out is None else out[L].ones.T
     dZ = spec.output.gradient(caches[-1].A, Y, out=None if out is None else out[L].dZ)
     # The 1/m of every dW[l] and db[l] is applied once: here, and dZ[l] carries it down, or
     # in the step's −α/m when backward takes the step.

@@ -85,7 +85,7 @@ class Workspace:
             views = storage_views(np.empty(sum(map(math.prod, shapes.values())), dtype), shapes)
             grads = {f"d{name}": view for name, view in views.items()}
         self.grads = grads
-        self.ones = np.ones((m, 1), self.dtype)  # Σ over a batch's columns as a product
+        self._ones = np.ones((m, 1), self.dtype)  # Σ over a batch's columns as a product
         self._steps: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, blas.Product]] = {}
         self._weights: list[tuple[np.ndarray | None, object, object]] = [(None, None, None)]
         # [dW[l] | db[l]] with dW[l] and db[l] (the arrays of grads), or None.
@@ -157,5 +157,5 @@ class Workspace:
             G,
             dZ,
             None if dropped is None else with_ones(dropped),
-            self.ones[:b].T,
+            self._ones[:b].T,
         )
