@@ -55,7 +55,7 @@ def test_only_the_blas_beside_numpy_is_taken(monkeypatch):
     site = Path(np.__file__).resolve().parent.parent
     scipys = {**numpys[0], "filepath": str(site / "scipy_openblas32/lib/libscipy_openblas.so")}
     others = [lib for lib in found if lib not in numpys] + [scipys]
-    search = blas.numpy_gemm.__wrapped__  # past the cache
+    search = blas.numpy_blas.__wrapped__  # past the cache
     monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: numpys)
     assert search() is not None
     for listed in ([], others, [{**numpys[0], "user_api": "openmp"}], numpys + numpys):
@@ -205,3 +205,95 @@ def test_any_shape_and_layout_gives_numpys_product(arrays, alpha, beta):
     eps = np.finfo(C.dtype).eps
     scale = float(np.max(np.abs(want), initial=1.0)) + float(np.max(np.abs(before), initial=0.0))
     np.testing.assert_allclose(C, want, rtol=32 * eps, atol=64 * eps * scale * (X.shape[1] + 1))
+
+
+# --- y := α x + y ------------------------------------------------------------------------------
+
+
+def assert_axpy(y, x, y_before, alpha):
+    want = y_before.astype(np.float64) + alpha * x.astype(np.float64)
+    # One rounding (BLAS may fuse) or two (NumPy, and of α x in y's dtype): within 2 eps of the
+    # larger of the two terms, which is what a sum that cancels keeps of its precision.
+    eps = np.finfo(y.dtype).eps
+    terms = np.abs(y_before.astype(np.float64)) + np.abs(alpha * x.astype(np.float64))
+    np.testing.assert_array_less(np.abs(y - want), 2 * eps * terms + np.finfo(y.dtype).tiny)
+
+
+def test_numpys_own_axpy_is_found_in_numpys_wheel():
+    functions = blas.numpy_axpy()
+    assert functions is not None
+    assert set(functions) == {np.dtype(np.float32), np.dtype(np.float64)}
+    assert isinstance(blas.axpy(np.ones(3), np.ones(3)), blas.BlasAxpy)
+
+
+@pytest.mark.parametrize("numpys_blas", [True, False], ids=["blas", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(0,), (1,), (17,), (50_001,), (6, 7)])
+def test_axpy_adds_alpha_x_into_y(shape, dtype, numpys_blas, monkeypatch):
+    # Lengths from empty to one that OpenBLAS splits between its threads, and a matrix (the
+    # optimizers' parameters are matrices too); both paths give the same numbers.
+    if not numpys_blas:
+        monkeypatch.setattr(blas, "numpy_axpy", lambda: None)
+    rng = np.random.default_rng(4)
+    x, y = (rng.normal(size=shape).astype(dtype) for _ in range(2))
+    before = y.copy()
+    add = blas.axpy(x, y)
+    assert isinstance(add, blas.BlasAxpy if numpys_blas else blas.NumpyAxpy)
+    add(-0.3)
+    assert_axpy(y, x, before, -0.3)
+    again = y.copy()
+    add(2.5)  # a new α: the same bound arrays
+    assert_axpy(y, x, again, 2.5)
+    unchanged = y.copy()
+    add(0.0)  # a learning rate of 0 changes nothing
+    np.testing.assert_array_equal(y, unchanged)
+
+
+def test_axpy_writes_a_view_in_place_and_nothing_beside_it():
+    rng = np.random.default_rng(5)
+    theta, x = rng.normal(size=40), rng.normal(size=30)
+    y = theta[5:35]
+    outside = np.concatenate([theta[:5], theta[35:]])
+    before = y.copy()
+    blas.axpy(x, y)(-0.1)
+    assert_axpy(y, x, before, -0.1)
+    np.testing.assert_array_equal(np.concatenate([theta[:5], theta[35:]]), outside)
+
+
+def test_axpy_on_strided_mixed_or_column_ordered_arrays_takes_numpys_arithmetic():
+    rng = np.random.default_rng(6)
+    cases = {
+        "strided x": (rng.normal(size=20)[::2], rng.normal(size=10)),
+        "strided y": (rng.normal(size=10), rng.normal(size=20)[::2]),
+        "float32 x": (rng.normal(size=10).astype(np.float32), rng.normal(size=10)),
+        "by columns": (np.asfortranarray(rng.normal(size=(3, 4))), rng.normal(size=(3, 4))),
+    }
+    for what, (x, y) in cases.items():
+        before = y.copy()
+        add = blas.axpy(x, y)
+        assert isinstance(add, blas.NumpyAxpy), what
+        add(1.5)
+        np.testing.assert_allclose(y, before + 1.5 * x.astype(np.float64), rtol=1e-6, err_msg=what)
+
+
+def test_axpy_refuses_bad_arrays_before_any_call():
+    x = np.ones(4)
+    with pytest.raises(ValueError, match=r"one shape; got \(4,\) and \(5,\)"):
+        blas.axpy(x, np.ones(5))
+    with pytest.raises(ValueError, match="one shape; got list"):
+        blas.axpy([1.0] * 4, x)
+    frozen = np.ones(4)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        blas.axpy(x, frozen)
+    shared = np.ones(6)
+    with pytest.raises(ValueError, match="shares memory with x"):
+        blas.axpy(shared[:4], shared[2:])
+
+
+def test_an_axpy_keeps_its_arrays_alive():
+    y = np.zeros(5)
+    add = blas.axpy(np.arange(5.0), y)  # x has no other reference
+    add(2.0)
+    np.testing.assert_array_equal(y, 2 * np.arange(5.0))
+    assert add.operands[1] is y

@@ -160,4 +160,4 @@ def test_a_state_loaded_in_another_order_steps_bit_for_bit_and_over_theta_at_onc
     trained.step(twin, grads, 0.01)
     for key, p in params.items():
         np.testing.assert_array_equal(p, twin[key], err_msg=key)
-    assert len(resumed._state.vectors.updates) == 1  # θ −= Δθ in one call
+    assert resumed._state.vectors.scattered == []  # θ := θ − c d in one call

@@ -1,21 +1,25 @@
-"""``C := α X Y + β C`` in place, through the BLAS that NumPy itself calls.
+"""Two BLAS routines, in place, through the library that NumPy itself calls.
 
-NumPy's ``matmul`` always overwrites its output; BLAS's ``gemm`` can add the product to what
-``C`` holds. Training uses that to fold gradient descent into the gradient's own product:
-``W := W − α (1/m) dZ Aᵀ`` is one ``gemm`` into ``W`` (β = 1), with no ``dW`` written and no
-separate pass over the weights to subtract it (see :func:`~dlrecipe.nn.network.backward`).
+- ``C := α X Y + β C`` (``gemm``, :func:`product`). NumPy's ``matmul`` always overwrites its
+  output; ``gemm`` can add the product to what ``C`` holds. Training uses that to fold gradient
+  descent into the gradient's own product: ``W := W − α (1/m) dZ Aᵀ`` is one ``gemm`` into ``W``
+  (β = 1), with no ``dW`` written and no separate pass to subtract it (see
+  :func:`~dlrecipe.nn.network.backward`).
+- ``y := α x + y`` (``axpy``, :func:`axpy`). NumPy needs two passes for it, ``α x`` into a
+  temporary and then ``y +=`` it; ``axpy`` makes one, split between BLAS's threads. The
+  optimizers use it for their moving averages and to subtract their step from θ.
 
 The library is the one NumPy is linked to, found by ``threadpoolctl`` and called through
 ``ctypes``: the same threads as every ``matmul``, never a second pool competing for the cores
 (SciPy's ``scipy.linalg.blas`` loads its own OpenBLAS, and measured slower here for that
-reason). Only an interface whose integer width its symbol names is used — ``…gemm64_`` of
-NumPy's wheels, 64-bit integers — so that a call can never be made with the wrong types. Where
-no such library is found (NumPy built against another BLAS), :func:`product` computes the same
-with NumPy, a little slower.
+reason). Only an interface whose integer width its symbol names is used — ``…gemm64_`` and
+``…axpy64_`` of NumPy's wheels, 64-bit integers — so that a call can never be made with the
+wrong types, and each routine is checked against NumPy once. Where no such library is found
+(NumPy built against another BLAS), NumPy computes the same, a little slower.
 
-A :func:`product` checks its arrays once, when it is made, and keeps them (and so their
-memory) alive; each call then only passes the scalars. Training binds one per layer and reuses
-it while the arrays are the same objects.
+A bound routine checks its arrays once, when it is made, and keeps them (and so their
+memory) alive; each call then only passes the scalars. Training binds them once and reuses
+them while the arrays are the same objects.
 """
 
 from __future__ import annotations
@@ -36,8 +40,8 @@ _SCALARS: dict[np.dtype, type] = {
 
 
 @functools.cache
-def numpy_gemm() -> dict[np.dtype, Callable[..., None]] | None:
-    """``{float32: sgemm, float64: dgemm}`` of NumPy's own BLAS (CBLAS, ILP64), or None."""
+def numpy_blas() -> ctypes.CDLL | None:
+    """NumPy's own BLAS library, loaded through ``ctypes``; None where none is found."""
     try:
         from threadpoolctl import threadpool_info
 
@@ -50,33 +54,46 @@ def numpy_gemm() -> dict[np.dtype, Callable[..., None]] | None:
             beside = path.is_relative_to(site) and path.relative_to(site).parts[0]
             if lib.get("user_api") == "blas" and beside in ("numpy", "numpy.libs"):
                 ours.append(path)
-        if len(ours) != 1:
-            return None
-        library = ctypes.CDLL(str(ours[0]))
-        functions: dict[np.dtype, Callable[..., None]] = {}
-        for dtype in _SCALARS:
-            letter = "s" if dtype == np.float32 else "d"
-            symbol = next(
-                (
-                    name
-                    for name in (f"scipy_cblas_{letter}gemm64_", f"cblas_{letter}gemm64_")
-                    if hasattr(library, name)
-                ),
-                None,
-            )
-            if symbol is None:
-                return None
-            # No argtypes: BlasProduct passes ctypes objects of exactly the C types, made once
-            # (converting Python numbers at every call took longer than a small product).
-            gemm = library[symbol]
-            gemm.restype = None
-            functions[dtype] = gemm
-    except (ImportError, OSError, AttributeError, ValueError, RuntimeError):
+        return ctypes.CDLL(str(ours[0])) if len(ours) == 1 else None
+    except (ImportError, OSError, ValueError, RuntimeError):
         return None
-    return functions if _agrees_with_numpy(functions) else None
 
 
-def _agrees_with_numpy(functions: dict[np.dtype, Callable[..., None]]) -> bool:
+@functools.cache
+def numpy_gemm() -> dict[np.dtype, Callable[..., None]] | None:
+    """``{float32: sgemm, float64: dgemm}`` of NumPy's own BLAS (CBLAS, ILP64), or None."""
+    functions = _routines("gemm")
+    return functions if functions is not None and _gemm_agrees(functions) else None
+
+
+@functools.cache
+def numpy_axpy() -> dict[np.dtype, Callable[..., None]] | None:
+    """``{float32: saxpy, float64: daxpy}`` of NumPy's own BLAS (CBLAS, ILP64), or None."""
+    functions = _routines("axpy")
+    return functions if functions is not None and _axpy_agrees(functions) else None
+
+
+def _routines(name: str) -> dict[np.dtype, Callable[..., None]] | None:
+    """The routine ``?{name}`` of NumPy's BLAS for float32 and float64, or None."""
+    library = numpy_blas()
+    if library is None:
+        return None
+    functions: dict[np.dtype, Callable[..., None]] = {}
+    for dtype in _SCALARS:
+        letter = "s" if dtype == np.float32 else "d"
+        symbols = (f"scipy_cblas_{letter}{name}64_", f"cblas_{letter}{name}64_")
+        symbol = next((symbol for symbol in symbols if hasattr(library, symbol)), None)
+        if symbol is None:
+            return None
+        # No argtypes: the callers pass ctypes objects of exactly the C types, made once
+        # (converting Python numbers at every call took longer than a small product).
+        function = library[symbol]
+        function.restype = None
+        functions[dtype] = function
+    return functions
+
+
+def _gemm_agrees(functions: dict[np.dtype, Callable[..., None]]) -> bool:
     """A small product through ``functions`` equals NumPy's: the binding is the right one."""
     for dtype in functions:
         X = np.arange(6, dtype=dtype).reshape(2, 3)
@@ -84,6 +101,17 @@ def _agrees_with_numpy(functions: dict[np.dtype, Callable[..., None]]) -> bool:
         C = np.ones((2, 4), dtype, order="F")
         BlasProduct(X, Y, C, functions[dtype])(2.0, 0.5)
         if not np.array_equal(C, 2 * (X @ Y) + 0.5):
+            return False
+    return True
+
+
+def _axpy_agrees(functions: dict[np.dtype, Callable[..., None]]) -> bool:
+    """``y := α x + y`` through ``functions`` gives NumPy's numbers (exact ones, here)."""
+    for dtype in functions:
+        x = np.arange(7, dtype=dtype) / 4
+        y = np.ones(7, dtype)
+        BlasAxpy(x, y, functions[dtype])(-2.0)
+        if not np.array_equal(y, 1 - 2 * x):
             return False
     return True
 
@@ -174,3 +202,73 @@ def _layout(array: np.ndarray) -> tuple[int, int]:
     if array.flags.f_contiguous:
         return _NO_TRANS, max(1, rows)
     return _TRANS, max(1, columns)
+
+
+class Axpy:
+    """``y := α x + y`` for fixed arrays ``x`` and ``y`` of one shape, ``y`` updated in place.
+
+    Made by :func:`axpy`; call it as ``a(alpha)``. It keeps the two arrays.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.operands = (x, y)
+
+    def __call__(self, alpha: float) -> None:
+        raise NotImplementedError
+
+
+class NumpyAxpy(Axpy):
+    """Two NumPy passes, ``α x`` into an array of its own (made once) and then ``y +=`` it."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        super().__init__(x, y)
+        self._scaled = np.empty_like(y)
+
+    def __call__(self, alpha: float) -> None:
+        x, y = self.operands
+        np.multiply(x, alpha, out=self._scaled)
+        y += self._scaled
+
+
+class BlasAxpy(Axpy):
+    """One ``axpy`` call (one pass, split between BLAS's threads on long vectors)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, axpy: Callable[..., None]) -> None:
+        super().__init__(x, y)
+        size, pointer, one = ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64(1)
+        self._scalar = _SCALARS[y.dtype]
+        self._alpha = math.nan  # the scalar in _arguments
+        # cblas_?axpy64_(N, α, x, incx, y, incy)
+        self._arguments = [
+            *(size(y.size), self._scalar()),
+            *(pointer(x.ctypes.data), one, pointer(y.ctypes.data), one),
+        ]
+        self._axpy = axpy
+
+    def __call__(self, alpha: float) -> None:
+        if alpha != self._alpha:
+            self._arguments[1], self._alpha = self._scalar(alpha), alpha
+        self._axpy(*self._arguments)
+
+
+def axpy(x: np.ndarray, y: np.ndarray) -> Axpy:
+    """``y := α x + y`` bound to these arrays: one BLAS call where it can be.
+
+    ``y`` is updated in place and must not share memory with ``x``. With one float dtype and
+    both stored contiguously by rows, the call is NumPy's BLAS's ``axpy``, else NumPy computes
+    it (as it does for any other pair of arrays of one shape).
+    """
+    if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)) or x.shape != y.shape:
+        raise ValueError(
+            "x and y must be NumPy arrays of one shape; got "
+            f"{getattr(x, 'shape', type(x).__name__)} and {getattr(y, 'shape', type(y).__name__)}"
+        )
+    if not y.flags.writeable:
+        raise ValueError("y is read-only: α x is added into it")
+    if np.may_share_memory(x, y):
+        raise ValueError("y shares memory with x: the sum would read what it writes")
+    function = (numpy_axpy() or {}).get(y.dtype)
+    contiguous = x.flags.c_contiguous and y.flags.c_contiguous  # the same order, flattened
+    if function is not None and x.dtype == y.dtype and contiguous:
+        return BlasAxpy(x, y, function)
+    return NumpyAxpy(x, y)

@@ -1,9 +1,10 @@
-"""The flat vectors an optimizer keeps over all parameters: dθ, Δθ and its averages v and s.
+"""The flat vectors an optimizer keeps over all parameters: dθ, its averages v and s, and Δ.
 
 They are laid out as a packed θ is (:func:`~dlrecipe.nn.parameters.storage_views`), so that
-each equation of an update is one NumPy operation per step, and ``θ −= Δθ`` one call when the
-parameters are packed. :class:`Vectors` also remembers which arrays it last validated, so a
-step checks shapes and dtypes once and then only compares the arrays by identity.
+each equation of an update is one operation per step, and ``θ := θ − c d`` one ``axpy``
+(:func:`~dlrecipe.nn.blas.axpy`) when the parameters are packed. :class:`Vectors` also
+remembers which arrays it last validated, so a step checks shapes and dtypes once and then only
+compares the arrays by identity.
 """
 
 from __future__ import annotations
@@ -15,27 +16,50 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from . import blas
 from .parameters import packed_vector, storage_views
 
 Arrays = Mapping[str, np.ndarray]  # {"W1": …, "b1": …} or {"dW1": …, "db1": …}
 
 
 class Vectors:
-    """Flat vectors over all parameters (``v``, ``s``, the step's dθ and Δθ) and their views."""
+    """Flat vectors over all parameters (``v``, ``s``, the step's dθ and Δ) and their views."""
 
     def __init__(self, shapes: dict[str, tuple[int, ...]], dtype: np.dtype, slots: tuple) -> None:
         self.shapes = shapes  # parameter name -> shape, in the order of the flat vectors
         size = sum(math.prod(shape) for shape in shapes.values())
         self.averages = {slot: np.zeros(size, dtype) for slot in slots}  # "v", "s"
         self.dtheta = np.zeros(size, dtype)  # this step's gradient (never overwritten by a step)
-        self.delta = np.zeros(size, dtype)  # this step's update: θ := θ − Δθ
+        self.delta = np.zeros(size, dtype)  # scratch for a step: dW², then its direction
         self.gradients = {"d" + name: view for name, view in self.split(self.dtheta).items()}
-        deltas = self.split(self.delta)
-        self.steps = [(name, self.gradients["d" + name], deltas[name]) for name in shapes]
+        self.steps = [(name, self.gradients["d" + name]) for name in shapes]
         # The arrays of the last validated step, as given (in the dicts' order) and as used:
         self.given: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
         self.copies: list[tuple[np.ndarray, np.ndarray]] = []  # (dθ's view, a gradient elsewhere)
-        self.updates: list[tuple[np.ndarray, np.ndarray]] = []  # (W, Δθ's view)
+        self.theta: np.ndarray | None = None  # θ: the packed parameters, or a copy of them
+        self.scattered: list[tuple[np.ndarray, np.ndarray]] = []  # (θ's view, W) if a copy
+        self._sums: dict[tuple[int, int], blas.Axpy] = {}  # bound y := α x + y, by (id(x), id(y))
+
+    def axpy(self, x: np.ndarray, y: np.ndarray) -> blas.Axpy:
+        """``y := α x + y`` for two of these vectors (``v += (1 − β) dθ``), bound once."""
+        key = (id(x), id(y))
+        bound = self._sums.get(key)
+        if bound is None:
+            bound = self._sums[key] = blas.axpy(x, y)  # it keeps x and y: their ids stay theirs
+        return bound
+
+    def descend(self, direction: np.ndarray, scale: float) -> None:
+        """``θ := θ − scale · direction`` in place, with ``direction`` one of these vectors.
+
+        Parameters that are not packed are gathered into a copy of θ first and scattered back
+        after: the same one ``axpy``, so the same numbers, bit for bit.
+        """
+        assert self.theta is not None, "validate the parameters first"
+        for theta_view, W in self.scattered:
+            np.copyto(theta_view, W)
+        self.axpy(direction, self.theta)(-scale)
+        for theta_view, W in self.scattered:
+            np.copyto(W, theta_view)
 
     def validated(self, params: Arrays, grads: Arrays) -> bool:
         """Whether ``params`` and ``grads`` hold, by identity, the arrays last validated."""
@@ -51,24 +75,28 @@ class Vectors:
         """Check the shapes and dtypes of ``params`` and ``grads`` against the state."""
         if len(params) != len(self.shapes) or len(grads) != len(self.shapes):
             mismatch(self, params, grads)
-        copies, updates = [], []
-        for name, dW_flat, delta in self.steps:
+        copies: list[tuple[np.ndarray, np.ndarray]] = []
+        for name, dW_flat in self.steps:
             W, dW = params.get(name), grads.get("d" + name)
-            if W is None or dW is None or W.shape != delta.shape or dW.shape != W.shape:
+            if W is None or dW is None or W.shape != dW_flat.shape or dW.shape != W.shape:
                 mismatch(self, params, grads)
-            if W.dtype != delta.dtype:
+            if W.dtype != dW_flat.dtype:
                 raise ValueError(
-                    f"parameter {name} is {W.dtype} but the optimizer's state is {delta.dtype}; "
+                    f"parameter {name} is {W.dtype} but the optimizer's state is {dW_flat.dtype}; "
                     "keep the model in the dtype it had at the first step"
                 )
             if dW is not dW_flat:
                 copies.append((dW_flat, dW))
-            updates.append((W, delta))
         theta = packed_vector(params)
         if theta is not None and list(params) == list(self.shapes):
-            updates = [(theta, self.delta)]  # θ := θ − Δθ in one call (see parameters.packed)
+            self.theta, self.scattered = theta, []  # see parameters.packed
+        else:
+            self.theta = np.empty_like(self.dtheta)
+            views = self.split(self.theta)
+            self.scattered = [(views[name], params[name]) for name in self.shapes]
         self.given = (tuple(params.values()), tuple(grads.values()))
-        self.copies, self.updates = copies, updates
+        self.copies = copies
+        self._sums = {}  # bound to the arrays validated before: let them go
 
     def in_order(self, names: list[str]) -> Vectors:
         """The same vectors, bit for bit, with the parameters laid out in the order ``names``."""

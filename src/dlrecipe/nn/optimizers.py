@@ -18,7 +18,10 @@ are these formulas exactly, ε outside the square root included.
 
 The parameters are treated as one vector θ, as in gradient checking: ``v`` and ``s`` are flat
 vectors over all of them, created at the first step in their dtype, so that each equation is one
-in-place NumPy operation per step. An optimizer holds the state of one model; ``state()`` and
+in-place operation per step. Each update ends in ``θ := θ − c d`` for a direction ``d`` (dW, v,
+or the quotient) and a number ``c``: one BLAS ``axpy`` into a packed θ, which also adds the
+``(1 − β) dW`` of each average (:func:`~dlrecipe.nn.blas.axpy`; NumPy's two passes where no
+BLAS is found). An optimizer holds the state of one model; ``state()`` and
 ``load_state()`` carry it through a checkpoint, bit for bit. Gradient descent keeps no state but
 its step count: training lets the backward pass take its step (``steps_in_backward``, see
 :func:`~dlrecipe.nn.network.backward`) and only counts it (``count_step``).
@@ -73,9 +76,8 @@ class Optimizer:
             np.copyto(dW_flat, dW)
         state.vectors = x
         state.t += 1
-        self._update(x, learning_rate)
-        for W, delta in x.updates:
-            W -= delta  # in place: these arrays are the model's
+        direction, scale = self._update(x, learning_rate)
+        x.descend(direction, scale)  # in place: these arrays are the model's
 
     def count_step(self) -> None:
         """Count a step that :func:`~dlrecipe.nn.network.backward` took (``steps_in_backward``)."""
@@ -98,8 +100,10 @@ class Optimizer:
             state.vectors = state.vectors.in_order(list(params))
         return dict(state.vectors.gradients)
 
-    def _update(self, x: Vectors, learning_rate: float) -> None:
-        """Write the update Δθ into ``x.delta`` from the gradient ``x.dtheta`` (overwritable)."""
+    def _update(self, x: Vectors, learning_rate: float) -> tuple[np.ndarray, float]:
+        """Update the averages from the gradient ``x.dtheta`` (not to be overwritten); return
+        the step as ``(d, c)``, θ := θ − c d, with ``d`` one of ``x``'s vectors (``x.delta`` is
+        scratch for it)."""
         raise NotImplementedError
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, int | float]]:
@@ -156,8 +160,8 @@ class GradientDescent(Optimizer):
     name: ClassVar[str] = "gd"
     steps_in_backward: ClassVar[bool] = True
 
-    def _update(self, x: Vectors, learning_rate: float) -> None:
-        np.multiply(x.dtheta, learning_rate, out=x.delta)  # Δ = α dW
+    def _update(self, x: Vectors, learning_rate: float) -> tuple[np.ndarray, float]:
+        return x.dtheta, learning_rate  # W := W − α dW
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,12 +175,11 @@ class Momentum(Optimizer):
     def __post_init__(self) -> None:
         _check(self, "beta", usual="0.9")
 
-    def _update(self, x: Vectors, learning_rate: float) -> None:
-        v, dW, delta = x.averages["v"], x.dtheta, x.delta
+    def _update(self, x: Vectors, learning_rate: float) -> tuple[np.ndarray, float]:
+        v = x.averages["v"]
         v *= self.beta
-        np.multiply(dW, 1 - self.beta, out=delta)
-        v += delta  # v = β v + (1 − β) dW
-        np.multiply(v, learning_rate, out=delta)  # Δ = α v
+        x.axpy(x.dtheta, v)(1 - self.beta)  # v = β v + (1 − β) dW
+        return v, learning_rate  # W := W − α v
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,16 +195,15 @@ class RMSprop(Optimizer):
         _check(self, "beta", usual="0.9 to 0.999")
         _check(self, "epsilon", usual="1e-8")
 
-    def _update(self, x: Vectors, learning_rate: float) -> None:
+    def _update(self, x: Vectors, learning_rate: float) -> tuple[np.ndarray, float]:
         s, dW, delta = x.averages["s"], x.dtheta, x.delta
         np.square(dW, out=delta)
-        delta *= 1 - self.beta
         s *= self.beta
-        s += delta  # s = β s + (1 − β) dW²
+        x.axpy(delta, s)(1 - self.beta)  # s = β s + (1 − β) dW²
         np.sqrt(s, out=delta)
         delta += self.epsilon  # √s + ε
         np.divide(dW, delta, out=delta)
-        delta *= learning_rate  # Δ = α dW / (√s + ε)
+        return delta, learning_rate  # W := W − α dW / (√s + ε)
 
 
 @dataclass(frozen=True, eq=False)
@@ -219,15 +221,13 @@ class Adam(Optimizer):
         _check(self, "beta2", usual="0.999")
         _check(self, "epsilon", usual="1e-8")
 
-    def _update(self, x: Vectors, learning_rate: float) -> None:
+    def _update(self, x: Vectors, learning_rate: float) -> tuple[np.ndarray, float]:
         v, s, dW, delta, t = x.averages["v"], x.averages["s"], x.dtheta, x.delta, self._state.t
-        np.multiply(dW, 1 - self.beta1, out=delta)
         v *= self.beta1
-        v += delta  # v = β₁ v + (1 − β₁) dW
+        x.axpy(dW, v)(1 - self.beta1)  # v = β₁ v + (1 − β₁) dW
         np.square(dW, out=delta)
-        delta *= 1 - self.beta2
         s *= self.beta2
-        s += delta  # s = β₂ s + (1 − β₂) dW²
+        x.axpy(delta, s)(1 - self.beta2)  # s = β₂ s + (1 − β₂) dW²
         # Δ = α v̂ / (√ŝ + ε) with v̂ = v / c₁, ŝ = s / c₂ (cₖ = 1 − βₖᵗ) is, multiplied out,
         # (α √c₂ / c₁) v / (√s + ε √c₂): the bias corrections become two scalars, two passes
         # over θ fewer (Kingma & Ba's "more efficient order", with their ε̂ = ε √c₂ exactly).
@@ -235,7 +235,7 @@ class Adam(Optimizer):
         np.sqrt(s, out=delta)
         delta += self.epsilon * root_c2  # √s + ε √c₂
         np.divide(v, delta, out=delta)
-        delta *= learning_rate * root_c2 / (1 - self.beta1**t)  # Δ
+        return delta, learning_rate * root_c2 / (1 - self.beta1**t)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
