@@ -120,9 +120,31 @@ def test_binary_cross_entropy_at_extreme_logits(z, y, expected):
 )
 def test_categorical_cross_entropy_at_extreme_logits(label, expected):
     ZL = np.array([[1000.0], [-1000.0], [0.0]])
-    loss = categorical_cross_entropy(ZL, np.array([label]))
-    assert math.isfinite(loss)
-    assert loss == pytest.approx(expected, rel=1e-15, abs=0)
+    # From Z[L] alone, and with the softmax training has at hand (whose probabilities e^-1000
+    # and e^-2000 are 0: the loss must not become -log 0).
+    for AL in (None, softmax(ZL)):
+        loss = categorical_cross_entropy(ZL, np.array([label]), AL)
+        assert math.isfinite(loss)
+        assert loss == pytest.approx(expected, rel=1e-15, abs=0)
+
+
+@pytest.mark.parametrize(("dtype", "rel"), [(np.float64, 1e-14), (np.float32, 2e-6)])
+def test_categorical_cross_entropy_read_from_the_softmax_is_the_same_number(dtype, rel):
+    rng = np.random.default_rng(8)
+    for scale in (0.1, 3.0, 30.0):
+        ZL = (scale * rng.normal(size=(10, 64))).astype(dtype)
+        y = rng.integers(0, 10, 64)
+        stable = categorical_cross_entropy(ZL, y)
+        assert categorical_cross_entropy(ZL, y, softmax(ZL)) == pytest.approx(stable, rel=rel)
+    # A probability below the smallest normal number (e^-720 ≈ 1e-313) keeps only about 34 of
+    # its 53 bits: the loss is then taken from Z[L], exactly as without the softmax.
+    ZL = np.array([[0.0, 0.0], [-720.0, 1.0]])
+    y = np.array([1, 1])
+    AL = softmax(ZL)
+    assert 0 < AL[1, 0] < np.finfo(np.float64).tiny
+    assert categorical_cross_entropy(ZL, y, AL) == categorical_cross_entropy(ZL, y)
+    AL[1, 1] = np.nan  # and a NaN is not hidden by the shortcut: Z[L] decides
+    assert categorical_cross_entropy(ZL, y, AL) == categorical_cross_entropy(ZL, y)
 
 
 def test_categorical_cross_entropy_with_all_logits_huge():

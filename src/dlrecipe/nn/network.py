@@ -154,14 +154,16 @@ def cost(
     spec: NetworkSpec,
     *,
     m_penalty: int | None = None,
+    AL: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """``(J, data_loss)`` from the output pre-activation ``Z[L]`` (n[L], m); J has the penalty.
 
     The penalty is divided by ``m_penalty`` — the size of the training set when ``Z[L]`` is a
     mini-batch's, so that the mini-batch J estimates the full J and λ means the same whatever
-    the batch size — and by the batch's own m by default.
+    the batch size — and by the batch's own m by default. ``AL``, the output activation of
+    ``Z[L]`` when it is at hand, lets the softmax's loss be read from it (fewer calls).
     """
-    data_loss = spec.output.loss(ZL, Y)
+    data_loss = spec.output.loss(ZL, Y, AL)
     return data_loss + penalty(params, spec, m_penalty or ZL.shape[1]), data_loss
 
 

@@ -214,7 +214,7 @@ def _one_epoch(
         caches = network.forward(params, A0, spec, training=True, rng=rng, workspace=workspace)
         ZL, AL = caches[-1].Z, caches[-1].A
         # The penalty is scaled by the whole training set's m: λ means the same for any batch size.
-        J, loss = network.cost(params, ZL, Y, spec, m_penalty=m)
+        J, loss = network.cost(params, ZL, Y, spec, m_penalty=m, AL=AL)
         if in_backward:
             grads = functools.partial(
                 network.backward, params, caches, Y, spec, m_penalty=m, workspace=workspace
