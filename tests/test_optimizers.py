@@ -423,6 +423,21 @@ def test_the_first_step_checks_the_gradients_and_dtypes():
         Adam().step(mixed, saved_grads(), 0.1)
 
 
+@pytest.mark.parametrize("layout", ["separate", "packed"])
+def test_read_only_parameters_are_refused_by_name_before_any_change(layout):
+    params = make_params(np.random.default_rng(9))
+    if layout == "packed":
+        params = packed(params)
+    params["b2"].flags.writeable = False
+    before = {key: W.copy() for key, W in params.items()}
+    optimizer = Adam()
+    with pytest.raises(ValueError, match="parameter b2 is read-only; the optimizer updates it"):
+        optimizer.step(params, random_grads(params, np.random.default_rng(9)), 0.1)
+    assert optimizer.state() == ({}, {"t": 0})
+    for key, W in params.items():
+        np.testing.assert_array_equal(W, before[key])
+
+
 @pytest.mark.parametrize("learning_rate", [-0.1, math.nan, math.inf, True])
 def test_step_rejects_a_bad_learning_rate(learning_rate):
     with pytest.raises(ValueError, match="learning_rate must be a finite number >= 0"):

@@ -80,6 +80,11 @@ class Vectors:
             W, dW = params.get(name), grads.get("d" + name)
             if W is None or dW is None or W.shape != dW_flat.shape or dW.shape != W.shape:
                 mismatch(self, params, grads)
+            if not W.flags.writeable:
+                raise ValueError(
+                    f"parameter {name} is read-only; the optimizer updates it in place: pass "
+                    "writeable arrays (e.g. W.copy())"
+                )
             if W.dtype != dW_flat.dtype:
                 raise ValueError(
                     f"parameter {name} is {W.dtype} but the optimizer's state is {dW_flat.dtype}; "
