@@ -32,7 +32,6 @@ class Vectors:
         self.dtheta = np.zeros(size, dtype)  # this step's gradient (never overwritten by a step)
         self.delta = np.zeros(size, dtype)  # scratch for a step: dW², then its direction
         self.gradients = {"d" + name: view for name, view in self.split(self.dtheta).items()}
-        self.steps = [(name, self.gradients["d" + name]) for name in shapes]
         # The arrays of the last validated step, as given (in the dicts' order) and as used:
         self.given: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
         self.copies: list[tuple[np.ndarray, np.ndarray]] = []  # (dθ's view, a gradient elsewhere)
@@ -76,8 +75,8 @@ class Vectors:
         if len(params) != len(self.shapes) or len(grads) != len(self.shapes):
             mismatch(self, params, grads)
         copies: list[tuple[np.ndarray, np.ndarray]] = []
-        for name, dW_flat in self.steps:
-            W, dW = params.get(name), grads.get("d" + name)
+        for name in self.shapes:
+            W, dW, dW_flat = params.get(name), grads.get("d" + name), self.gradients["d" + name]
             if W is None or dW is None or W.shape != dW_flat.shape or dW.shape != W.shape:
                 mismatch(self, params, grads)
             if not W.flags.writeable:
