@@ -1,10 +1,10 @@
 """The flat vectors an optimizer keeps over all parameters: dθ, its averages v and s, and Δ.
 
 They are laid out as a packed θ is (:func:`~dlrecipe.nn.parameters.storage_views`), so that
-each equation of an update is one operation per step, and ``θ := θ − c d`` one ``axpy``
-(:func:`~dlrecipe.nn.blas.axpy`) when the parameters are packed. :class:`Vectors` also
-remembers which arrays it last validated, so a step checks shapes and dtypes once and then only
-compares the arrays by identity.
+an update is one pass over the vectors (:mod:`~dlrecipe.nn.fused_updates`) or, for gradient
+descent, one ``axpy`` (:func:`~dlrecipe.nn.blas.axpy`), straight into a packed θ.
+:class:`Vectors` also remembers which arrays it last validated, so a step checks shapes and
+dtypes once and then only compares the arrays by identity.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Vectors:
         size = sum(math.prod(shape) for shape in shapes.values())
         self.averages = {slot: np.zeros(size, dtype) for slot in slots}  # "v", "s"
         self.dtheta = np.zeros(size, dtype)  # this step's gradient (never overwritten by a step)
-        self.delta = np.zeros(size, dtype)  # scratch for a step: dW², then its direction
+        self.delta = np.zeros(size, dtype)  # scratch for an update's NumPy passes
         self.gradients = {"d" + name: view for name, view in self.split(self.dtheta).items()}
         # The arrays of the last validated step, as given (in the dicts' order) and as used:
         self.given: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
@@ -40,23 +40,23 @@ class Vectors:
         self._sums: dict[tuple[int, int], blas.Axpy] = {}  # bound y := α x + y, by (id(x), id(y))
 
     def axpy(self, x: np.ndarray, y: np.ndarray) -> blas.Axpy:
-        """``y := α x + y`` for two of these vectors (``v += (1 − β) dθ``), bound once."""
+        """``y := α x + y`` for two vectors (``θ −= α dθ``), bound once."""
         key = (id(x), id(y))
         bound = self._sums.get(key)
         if bound is None:
             bound = self._sums[key] = blas.axpy(x, y)  # it keeps x and y: their ids stay theirs
         return bound
 
-    def descend(self, direction: np.ndarray, scale: float) -> None:
-        """``θ := θ − scale · direction`` in place, with ``direction`` one of these vectors.
-
-        Parameters that are not packed are gathered into a copy of θ first and scattered back
-        after: the same one ``axpy``, so the same numbers, bit for bit.
-        """
+    def gathered(self) -> np.ndarray:
+        """θ to update in place: the packed parameters themselves, or a copy of them (put back
+        by :meth:`scatter`, so that both layouts get the same numbers, bit for bit)."""
         assert self.theta is not None, "validate the parameters first"
         for theta_view, W in self.scattered:
             np.copyto(theta_view, W)
-        self.axpy(direction, self.theta)(-scale)
+        return self.theta
+
+    def scatter(self) -> None:
+        """Copy an updated :meth:`gathered` θ back into parameters that are not packed."""
         for theta_view, W in self.scattered:
             np.copyto(W, theta_view)
 

@@ -17,11 +17,10 @@ RMSprop: Hinton's lecture 6e). PyTorch's ``SGD(momentum=β, lr=α')`` keeps the 
 are these formulas exactly, ε outside the square root included.
 
 The parameters are treated as one vector θ, as in gradient checking: ``v`` and ``s`` are flat
-vectors over all of them, created at the first step in their dtype, so that each equation is one
-in-place operation per step. Each update ends in ``θ := θ − c d`` for a direction ``d`` (dW, v,
-or the quotient) and a number ``c``: one BLAS ``axpy`` into a packed θ, which also adds the
-``(1 − β) dW`` of each average (:func:`~dlrecipe.nn.blas.axpy`; NumPy's two passes where no
-BLAS is found). An optimizer holds the state of one model; ``state()`` and
+vectors over all of them, created at the first step in their dtype. Momentum, RMSprop and Adam
+then update v, s and θ in one pass over the vectors (:mod:`~dlrecipe.nn.fused_updates`,
+compiled by Numba), gradient descent with one BLAS ``axpy`` (:func:`~dlrecipe.nn.blas.axpy`),
+straight into a packed θ. An optimizer holds the state of one model; ``state()`` and
 ``load_state()`` carry it through a checkpoint, bit for bit. Gradient descent keeps no state but
 its step count: training lets the backward pass take its step (``steps_in_backward``, see
 :func:`~dlrecipe.nn.network.backward`) and only counts it (``count_step``).
@@ -38,6 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..validation import is_finite_number, is_integer
+from . import fused_updates
 from .optimizer_vectors import Arrays, Vectors, new_vectors
 
 
@@ -76,8 +76,8 @@ class Optimizer:
             np.copyto(dW_flat, dW)
         state.vectors = x
         state.t += 1
-        direction, scale = self._update(x, learning_rate)
-        x.descend(direction, scale)  # in place: these arrays are the model's
+        self._update(x, x.gathered(), learning_rate)  # in place: these arrays are the model's
+        x.scatter()
 
     def count_step(self) -> None:
         """Count a step that :func:`~dlrecipe.nn.network.backward` took (``steps_in_backward``)."""
@@ -100,11 +100,22 @@ class Optimizer:
             state.vectors = state.vectors.in_order(list(params))
         return dict(state.vectors.gradients)
 
-    def _update(self, x: Vectors, learning_rate: float) -> tuple[np.ndarray, float]:
-        """Update the averages from the gradient ``x.dtheta`` (not to be overwritten); return
-        the step as ``(d, c)``, θ := θ − c d, with ``d`` one of ``x``'s vectors (``x.delta`` is
-        scratch for it)."""
+    def _update(self, x: Vectors, theta: np.ndarray, learning_rate: float) -> None:
+        """Update ``theta`` and the averages in place from the gradient ``x.dtheta`` (not to be
+        overwritten)."""
         raise NotImplementedError
+
+    def _fused(self, x: Vectors, theta: np.ndarray, scalars: tuple[float, ...]) -> None:
+        """This optimizer's update of :mod:`~dlrecipe.nn.fused_updates`, on θ, dθ, v and/or s,
+        with ``scalars`` in their dtype (float32 vectors: float32 arithmetic throughout)."""
+        averages = tuple(x.averages[slot] for slot in self.slots)
+        dtype = theta.dtype.type
+        fused_updates.update(
+            self.name,
+            (theta, x.dtheta, *averages),
+            tuple(dtype(scalar) for scalar in scalars),
+            scratch=x.delta,
+        )
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, int | float]]:
         """Copies of the state: arrays such as ``{"v/dW1": …, "s/dW1": …}`` and ``{"t": …}``."""
@@ -160,8 +171,8 @@ class GradientDescent(Optimizer):
     name: ClassVar[str] = "gd"
     steps_in_backward: ClassVar[bool] = True
 
-    def _update(self, x: Vectors, learning_rate: float) -> tuple[np.ndarray, float]:
-        return x.dtheta, learning_rate  # W := W − α dW
+    def _update(self, x: Vectors, theta: np.ndarray, learning_rate: float) -> None:
+        x.axpy(x.dtheta, theta)(-learning_rate)  # W := W − α dW
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,11 +186,8 @@ class Momentum(Optimizer):
     def __post_init__(self) -> None:
         _check(self, "beta", usual="0.9")
 
-    def _update(self, x: Vectors, learning_rate: float) -> tuple[np.ndarray, float]:
-        v = x.averages["v"]
-        v *= self.beta
-        x.axpy(x.dtheta, v)(1 - self.beta)  # v = β v + (1 − β) dW
-        return v, learning_rate  # W := W − α v
+    def _update(self, x: Vectors, theta: np.ndarray, learning_rate: float) -> None:
+        self._fused(x, theta, (self.beta, 1 - self.beta, learning_rate))
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,15 +203,8 @@ class RMSprop(Optimizer):
         _check(self, "beta", usual="0.9 to 0.999")
         _check(self, "epsilon", usual="1e-8")
 
-    def _update(self, x: Vectors, learning_rate: float) -> tuple[np.ndarray, float]:
-        s, dW, delta = x.averages["s"], x.dtheta, x.delta
-        np.square(dW, out=delta)
-        s *= self.beta
-        x.axpy(delta, s)(1 - self.beta)  # s = β s + (1 − β) dW²
-        np.sqrt(s, out=delta)
-        delta += self.epsilon  # √s + ε
-        np.divide(dW, delta, out=delta)
-        return delta, learning_rate  # W := W − α dW / (√s + ε)
+    def _update(self, x: Vectors, theta: np.ndarray, learning_rate: float) -> None:
+        self._fused(x, theta, (self.beta, 1 - self.beta, self.epsilon, learning_rate))
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,21 +222,15 @@ class Adam(Optimizer):
         _check(self, "beta2", usual="0.999")
         _check(self, "epsilon", usual="1e-8")
 
-    def _update(self, x: Vectors, learning_rate: float) -> tuple[np.ndarray, float]:
-        v, s, dW, delta, t = x.averages["v"], x.averages["s"], x.dtheta, x.delta, self._state.t
-        v *= self.beta1
-        x.axpy(dW, v)(1 - self.beta1)  # v = β₁ v + (1 − β₁) dW
-        np.square(dW, out=delta)
-        s *= self.beta2
-        x.axpy(delta, s)(1 - self.beta2)  # s = β₂ s + (1 − β₂) dW²
-        # Δ = α v̂ / (√ŝ + ε) with v̂ = v / c₁, ŝ = s / c₂ (cₖ = 1 − βₖᵗ) is, multiplied out,
-        # (α √c₂ / c₁) v / (√s + ε √c₂): the bias corrections become two scalars, two passes
-        # over θ fewer (Kingma & Ba's "more efficient order", with their ε̂ = ε √c₂ exactly).
+    def _update(self, x: Vectors, theta: np.ndarray, learning_rate: float) -> None:
+        # α v̂ / (√ŝ + ε) with v̂ = v / c₁, ŝ = s / c₂ (cₖ = 1 − βₖᵗ) is, multiplied out,
+        # (α √c₂ / c₁) v / (√s + ε √c₂): the bias corrections become two scalars (Kingma &
+        # Ba's "more efficient order", with their ε̂ = ε √c₂ exactly).
+        t = self._state.t
         root_c2 = math.sqrt(1 - self.beta2**t)
-        np.sqrt(s, out=delta)
-        delta += self.epsilon * root_c2  # √s + ε √c₂
-        np.divide(v, delta, out=delta)
-        return delta, learning_rate * root_c2 / (1 - self.beta1**t)
+        c = learning_rate * root_c2 / (1 - self.beta1**t)
+        beta1, beta2 = self.beta1, self.beta2
+        self._fused(x, theta, (beta1, 1 - beta1, beta2, 1 - beta2, self.epsilon * root_c2, c))
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
