@@ -1,11 +1,11 @@
 """Momentum's, RMSprop's and Adam's updates over the flat vectors θ, dθ, v and s, in one pass.
 
-Written as NumPy operations, Adam's update is eleven passes over every parameter (``v *= β₁``,
+Written as NumPy operations, Adam's update is twelve passes over every parameter (``v *= β₁``,
 ``v += (1 − β₁) dW``, ``dW²``, …), each reading and writing arrays as large as θ, and NumPy's
 float64 square root alone runs at half the speed the processor allows. Each update here is
 also the textbook's equations written as one loop over the parameters, which Numba compiles:
-one pass, with the square root vectorized (digits' float64 Adam step, timed alone: 46 µs
-against 120 µs for the passes).
+one pass, with the square root vectorized (digits' Adam step over 50,826 weights, timed
+alone: 45 µs against 161 µs for the passes in float64, 16 µs against 66 µs in float32).
 
 Both forms compute the same operations in the same order, each rounded once to the vectors'
 dtype (no fused multiply-add, no reassociation: Numba's default, IEEE arithmetic), so they
