@@ -152,3 +152,15 @@ def test_without_numba_numpys_passes_give_the_same_numbers(tiers, monkeypatch):
     assert np.array_equal(without[0], with_numba[0])
     for ours, theirs in zip(without[1], with_numba[1], strict=True):
         assert np.array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble])
+@pytest.mark.parametrize("name", sorted(UPDATES))
+def test_dtypes_numba_does_not_compute_in_take_numpys_passes(name, dtype, tiers):
+    tiers.reset(compile_after=0)
+    with np.errstate(all="ignore"):  # float16's ε = 1e-8 is 0: a zero gradient divides 0 by 0
+        theta, _ = run_steps(public_update, name, dtype, 65)
+        theta_np, _ = run_steps(numpy_passes, name, dtype, 65)
+    assert tiers.loops == {}
+    assert theta.dtype == dtype
+    assert np.array_equal(theta, theta_np, equal_nan=True)

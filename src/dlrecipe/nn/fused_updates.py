@@ -160,6 +160,10 @@ PASSES: dict[str, Callable[..., None]] = {
 }
 
 
+# Numba computes in these; float16 and long double vectors always take the NumPy passes.
+COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 @functools.cache
 def compiled(name: str) -> Callable[..., None] | None:
     """The update ``name`` compiled by Numba (compiled for a dtype at its first call), or None
@@ -195,8 +199,9 @@ def update(
     """Apply the update ``name`` in place to ``vectors`` (θ, dθ, then v and/or s: contiguous,
     one dtype, one length) with ``scalars`` (already in that dtype): compiled, or as NumPy
     passes using ``scratch`` (as long as θ) until they have taken long enough (:data:`TIERS`)."""
-    loop = TIERS.loops.get(name)
-    if loop is None and TIERS.seconds.get(name, 0.0) >= TIERS.compile_after:
+    compilable = vectors[0].dtype in COMPILED_DTYPES
+    loop = TIERS.loops.get(name) if compilable else None
+    if loop is None and compilable and TIERS.seconds.get(name, 0.0) >= TIERS.compile_after:
         loop = compiled(name)
         if loop is None:
             TIERS.seconds[name] = -math.inf  # no Numba: the passes for good
