@@ -8,6 +8,7 @@ found and reduced by regularization) and digits (test accuracy of at least 97%).
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ import pytest
 import dlrecipe
 from dlrecipe.data import noisy, spiral
 from dlrecipe.diagnosis import recipe as recipe_module
+from dlrecipe.diagnosis.candidates import Candidate
+from dlrecipe.diagnosis.estimate import Estimator
 from dlrecipe.diagnosis.recipe import RecipeError, SealedTestSet, run_recipe
 from dlrecipe.nn import network
 
@@ -156,3 +159,28 @@ def test_regression_is_judged_as_a_fraction_of_the_variance():
     assert result.model.output_activation == "linear"
     assert 0 <= result.diagnosis.train_error < 1  # 1 − R², not raw squared error
     assert np.isfinite(result.test["error"])
+
+
+class _ProbeTrainer:
+    """Stands in for a Trainer: every training reports these epoch times."""
+
+    jobs = 1
+
+    def __init__(self, epoch_seconds):
+        self.epoch_seconds = epoch_seconds
+
+    def train(self, candidates, deadline=None):
+        rows = [{"seconds": s} for s in self.epoch_seconds]
+        return [SimpleNamespace(history={"rows": rows}, seconds=sum(self.epoch_seconds))]
+
+
+def test_a_one_off_slow_epoch_does_not_inflate_the_estimates():
+    # An epoch that also compiled the optimizer's update (0.6 s, once per process) must not be
+    # taken as the pace of a 600-epoch training: the estimate would cut the recipe's steps.
+    candidate = Candidate(hidden=(16,), optimizer="adam", epochs=600)
+    estimator = Estimator(_ProbeTrainer([0.61, 0.01]))
+    assert estimator.epoch_seconds(candidate) == pytest.approx(0.01)
+    assert estimator.seconds(candidate) == pytest.approx(1.2 * 0.01 * 600 + 0.1)
+    rows = [{"seconds": s} for s in [0.62, 0.012, 0.011, 0.013, 0.012]]
+    estimator.learn([SimpleNamespace(candidate=candidate, history={"rows": rows})])
+    assert estimator.epoch_seconds(candidate) == pytest.approx(0.012)

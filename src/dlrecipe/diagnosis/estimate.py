@@ -13,7 +13,10 @@ from .candidates import Candidate, Outcome, Trainer
 class Estimator:
     """Seconds a round of candidates will take, from each setting's measured time per epoch.
 
-    A setting not seen before is probed: two epochs, timed by the training loop itself.
+    A setting not seen before is probed: two epochs, timed by the training loop itself. The pace
+    is the median epoch (of a probe: the faster one), so that a one-off inside an epoch — the
+    optimizer's update being compiled once a process has run it long enough, see
+    :mod:`dlrecipe.nn.fused_updates` — is not multiplied into every epoch of an estimate.
     """
 
     def __init__(self, trainer: Trainer) -> None:
@@ -29,7 +32,7 @@ class Estimator:
         if key not in self.per_epoch:
             probe = self.trainer.train([c.but("probe", epochs=2, early_stopping=False)])[0]
             seconds = [row["seconds"] for row in probe.history["rows"]]
-            self.per_epoch[key] = float(np.mean(seconds)) if seconds else probe.seconds
+            self.per_epoch[key] = float(np.min(seconds)) if seconds else probe.seconds
         return self.per_epoch[key]
 
     def seconds(self, c: Candidate) -> float:
@@ -52,4 +55,4 @@ class Estimator:
         for o in outcomes:
             seconds = [row["seconds"] for row in o.history["rows"]]
             if seconds:
-                self.per_epoch[self._key(o.candidate)] = float(np.mean(seconds))
+                self.per_epoch[self._key(o.candidate)] = float(np.median(seconds))
