@@ -164,3 +164,18 @@ def test_dtypes_numba_does_not_compute_in_take_numpys_passes(name, dtype, tiers)
     assert tiers.loops == {}
     assert theta.dtype == dtype
     assert np.array_equal(theta, theta_np, equal_nan=True)
+
+
+def test_numba_with_its_compiler_disabled_is_not_used(tiers, monkeypatch):
+    # NUMBA_DISABLE_JIT=1 makes njit return the Python function: a loop over every weight in
+    # Python, thousands of times slower than the passes.
+    numba = pytest.importorskip("numba", reason="numba has no wheel for this Python")
+    monkeypatch.setattr(numba.config, "DISABLE_JIT", True)
+    fused_updates.compiled.cache_clear()
+    try:
+        tiers.reset(compile_after=0)
+        assert fused_updates.compiled("momentum") is None
+        run_steps(public_update, "momentum", np.float64, 10)
+        assert tiers.loops == {}
+    finally:
+        fused_updates.compiled.cache_clear()

@@ -172,6 +172,8 @@ def compiled(name: str) -> Callable[..., None] | None:
         import numba
     except ImportError:
         return None
+    if getattr(numba.config, "DISABLE_JIT", False):  # NUMBA_DISABLE_JIT=1: the loop in Python
+        return None
     # error_model="numpy": a division by zero gives inf or NaN, as in NumPy (the divergence
     # guard reports it), instead of a check per element that keeps the loop from vectorizing.
     return numba.njit(LOOPS[name], error_model="numpy")
