@@ -37,15 +37,14 @@ class Vectors:
         self.copies: list[tuple[np.ndarray, np.ndarray]] = []  # (dθ's view, a gradient elsewhere)
         self.theta: np.ndarray | None = None  # θ: the packed parameters, or a copy of them
         self.scattered: list[tuple[np.ndarray, np.ndarray]] = []  # (θ's view, W) if a copy
-        self._sums: dict[tuple[int, int], blas.Axpy] = {}  # bound y := α x + y, by (id(x), id(y))
+        self._descent: blas.Axpy | None = None  # θ := α dθ + θ, bound to the validated θ
 
-    def axpy(self, x: np.ndarray, y: np.ndarray) -> blas.Axpy:
-        """``y := α x + y`` for two vectors (``θ −= α dθ``), bound once."""
-        key = (id(x), id(y))
-        bound = self._sums.get(key)
-        if bound is None:
-            bound = self._sums[key] = blas.axpy(x, y)  # it keeps x and y: their ids stay theirs
-        return bound
+    def descend(self, learning_rate: float) -> None:
+        """Gradient descent's step on :meth:`gathered` θ: ``θ := θ − α dθ``, one ``axpy``."""
+        if self._descent is None:
+            assert self.theta is not None, "validate the parameters first"
+            self._descent = blas.axpy(self.dtheta, self.theta)
+        self._descent(-learning_rate)
 
     def gathered(self) -> np.ndarray:
         """θ to update in place: the packed parameters themselves, or a copy of them (put back
@@ -100,7 +99,7 @@ class Vectors:
             self.scattered = [(views[name], params[name]) for name in self.shapes]
         self.given = (tuple(params.values()), tuple(grads.values()))
         self.copies = copies
-        self._sums = {}  # bound to the arrays validated before: let them go
+        self._descent = None  # bound to the θ validated before: let it go
 
     def in_order(self, names: list[str]) -> Vectors:
         """The same vectors, bit for bit, with the parameters laid out in the order ``names``."""

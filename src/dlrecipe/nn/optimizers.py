@@ -172,7 +172,7 @@ class GradientDescent(Optimizer):
     steps_in_backward: ClassVar[bool] = True
 
     def _update(self, x: Vectors, theta: np.ndarray, learning_rate: float) -> None:
-        x.axpy(x.dtheta, theta)(-learning_rate)  # W := W − α dW
+        x.descend(learning_rate)  # W := W − α dW, on θ (which ``theta`` is)
 
 
 @dataclass(frozen=True, eq=False)
