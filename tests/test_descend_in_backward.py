@@ -95,9 +95,39 @@ def test_each_products_arguments_are_converted_once():
     step_in_backward(model, A0, y, 0.1, workspace)
     assert len(first) == 2  # [W1 | b1] and [W2 | b2]
     assert all(workspace._steps[key][3] is product for key, (*_, product) in first.items())
-    other_batch = rng.normal(size=(3, 7))  # another batch size: other arrays, bound anew
+    other_batch = rng.normal(size=(3, 7))  # another batch size: other arrays, bound anew …
     step_in_backward(model, other_batch, y[:, :7], 0.1, workspace)
-    assert all(workspace._steps[key][3] is not product for key, (*_, product) in first.items())
+    assert len(workspace._steps) == 4
+    added = [product for key, (*_, product) in workspace._steps.items() if key not in first]
+    assert len(added) == 2
+    assert not any(p in added for *_, p in first.values())
+    step_in_backward(model, A0, y, 0.1, workspace)  # … and the first size's are kept
+    assert all(workspace._steps[key][3] is product for key, (*_, product) in first.items())
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["in-memory", "memory-mapped"])
+def test_fit_binds_each_product_once_per_batch_size_not_once_per_step(
+    streamed, monkeypatch, tmp_path
+):
+    # n[0] = 9 > n[1] = 3: W[1]'s product is bound to the batch's A[0] itself. Binding one
+    # converts its arguments and checks them for overlap; it must not happen at every step.
+    built = []
+    original = blas.product
+    monkeypatch.setattr(blas, "product", lambda *a: built.append(a) or original(*a))
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(100, 9)), rng.integers(0, 2, 100)
+    if streamed:
+        np.save(tmp_path / "X.npy", X)
+        X = np.load(tmp_path / "X.npy", mmap_mode="r")
+    counts = []
+    for epochs in (1, 4):
+        built.clear()
+        model = MLP((9, 3, 4, 1), seed=2)
+        model.fit(X, y, epochs=epochs, learning_rate=0.1, batch_size=30, progress=False)
+        counts.append(len(built))
+    # 4 steps an epoch, in batches of 30, 30, 30 and 10: four products for each of the two
+    # batch sizes (W[1], b[1], [W2 | b2] and [W3 | b3]), whatever the number of epochs.
+    assert counts == [8, 8]
 
 
 def test_descend_needs_a_workspace():

@@ -86,7 +86,9 @@ class Workspace:
             grads = {f"d{name}": view for name, view in views.items()}
         self.grads = grads
         self._ones = np.ones((m, 1), self.dtype)  # Σ over a batch's columns as a product
-        self._steps: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, blas.Product]] = {}
+        self._steps: dict[
+            tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray, blas.Product]
+        ] = {}
         self._weights: list[tuple[np.ndarray | None, object, object]] = [(None, None, None)]
         # [dW[l] | db[l]] with dW[l] and db[l] (the arrays of grads), or None.
         self.gradients_with_bias: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = [None]
@@ -108,11 +110,13 @@ class Workspace:
     def gradient_step(self, dZ: np.ndarray, A_prev: np.ndarray, C: np.ndarray) -> blas.Product:
         """``C := α dZ A_prevᵀ + β C`` (:func:`~dlrecipe.nn.blas.product`) for a parameter
         ``C`` — ``W[l]``, ``b[l]`` or ``[W[l] | b[l]]`` — made once and reused while ``dZ``,
-        ``A_prev`` and ``C`` are the same arrays (the workspace's, and the parameters')."""
-        bound = self._steps.get(id(C))
+        ``A_prev`` and ``C`` are the same arrays (the workspace's, and the parameters'). One is
+        kept for each batch size: an epoch's last, smaller batch does not unbind the others."""
+        key = (id(C), dZ.shape[1])
+        bound = self._steps.get(key)
         if bound is None or bound[0] is not dZ or bound[1] is not A_prev or bound[2] is not C:
             bound = (dZ, A_prev, C, blas.product(dZ, A_prev.T, C))
-            self._steps[id(C)] = bound  # the entry keeps C alive: its id is not reused
+            self._steps[key] = bound  # the entry keeps C alive: its id is not reused
         return bound[3]
 
     def hold_input(self, A0: np.ndarray) -> np.ndarray:

@@ -186,6 +186,7 @@ class TrainingData:
             self._rows = np.empty((rows, X.shape[1]), model.dtype)
             if self.streamed and self.batch_size is not None:
                 self._raw = np.empty((rows, X.shape[1]), X.dtype)
+        self._views: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # see _buffer
         self._gathered = 0  # bytes gathered from a memory map since its pages were released
         self._file = _FileRows.of(X) if self.streamed else None
 
@@ -210,30 +211,42 @@ class TrainingData:
             raw = self.X_raw if rows is None else self.X_raw[rows]
             A0 = self.model.columns(self.augmenter(raw, rng))
         elif self.streamed:
-            A0 = self._streamed_rows(rows).T
+            out, A0 = self._buffer(self.m if rows is None else len(rows))
+            self._streamed_rows(rows, out)
         else:
             assert self.A_all is not None
             if rows is None:
                 A0 = self.A_all
             else:
-                assert self._rows is not None
-                out = self._rows[: len(rows)]
-                A0 = np.take(self.A_all.T, rows, axis=0, out=out, mode="clip").T
+                out, A0 = self._buffer(len(rows))
+                np.take(self.A_all.T, rows, axis=0, out=out, mode="clip")
         if rows is None:
             return A0, self.Y_all
         # Labels (m,) for softmax; otherwise Y is (n[L], m), gathered as rows of its transpose.
         Y = self.Y_all[rows] if self.Y_all.ndim == 1 else self.Y_all.T[rows].T
         return A0, Y
 
-    def _streamed_rows(self, rows: np.ndarray | None) -> np.ndarray:
-        """The batch's rows of the raw ``X``, normalized and cast as ``model.columns`` does."""
-        assert self._rows is not None
+    def _buffer(self, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """The reused buffer's first ``b`` rows (b, n[0]) and their transpose ``A[0]`` (n[0], b).
+
+        The same two objects for every batch of ``b`` examples: what the step binds to ``A[0]``
+        (gradient descent's BLAS product for ``W[1]``) is then reused, not rebuilt every step.
+        """
+        views = self._views.get(b)
+        if views is None:
+            assert self._rows is not None
+            rows = self._rows[:b]
+            views = self._views[b] = (rows, rows.T)
+        return views
+
+    def _streamed_rows(self, rows: np.ndarray | None, out: np.ndarray) -> None:
+        """The batch's rows of the raw ``X`` into ``out``, normalized and cast as
+        ``model.columns`` does."""
         X = self.X_raw
         if rows is None:  # batch gradient descent: all of X, normalized chunk by chunk
-            out = self._rows
             for start, chunk in _chunks(X):
                 out[start : start + len(chunk)] = self._normalized(chunk)
-            return out
+            return
         assert self._raw is not None
         if self._file is not None:
             raw = self._file.take(rows, self._raw[: len(rows)])
@@ -244,9 +257,7 @@ class TrainingData:
             if self._gathered >= _RELEASE_BYTES:
                 _release(X)
                 self._gathered = 0
-        out = self._rows[: len(rows)]
         out[...] = self._normalized(raw)
-        return out
 
     def _normalized(self, raw: np.ndarray) -> np.ndarray:
         """``Standardizer.transform`` of ``raw`` (the same operations, so the same bits)."""
