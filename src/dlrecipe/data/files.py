@@ -19,6 +19,7 @@ import numpy as np
 from numpy.lib import format as npy_format
 from PIL import Image, UnidentifiedImageError
 
+from ..validation import all_finite
 from .dataset import Dataset
 
 COLORS = {"grayscale": "L", "rgb": "RGB"}
@@ -73,7 +74,7 @@ def load_npz(path: str | os.PathLike[str]) -> Dataset:
         )
     image_shape = tuple(X.shape[1:]) if X.ndim > 2 else None
     X = X.reshape(len(X), -1).astype(np.float64)
-    if not np.isfinite(X).all():
+    if not all_finite(X):
         row, column = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(f"{path}: X[{row}, {column}] is {X[row, column]}; X must be finite")
     y, classes = _npz_labels(y, path)

@@ -23,7 +23,7 @@ from ..data.augment import Augmenter
 from ..data.normalize import Standardizer
 from ..nn import network
 from ..nn.metrics import error_rate
-from ..validation import check_matrix, non_finite_error
+from ..validation import all_finite, check_matrix, non_finite_error
 
 if TYPE_CHECKING:
     from .model import MLP
@@ -46,7 +46,7 @@ def training_matrix(X: ArrayLike) -> np.ndarray:
     assert isinstance(X, np.ndarray)
     check_matrix(X[:1])  # shape, dtype and the first row
     for start, chunk in _chunks(X):
-        if not np.isfinite(chunk).all():
+        if not all_finite(chunk):
             raise non_finite_error(chunk, first_row=start)
     return X
 

@@ -16,7 +16,7 @@ from ..nn.inputs import as_columns, as_targets, check_dtype
 from ..nn.metrics import error_rate
 from ..nn.parameters import packed
 from ..nn.spec import NetworkSpec
-from ..validation import check_matrix, check_n_features, first_non_finite
+from ..validation import all_finite, check_matrix, check_n_features, first_non_finite
 
 if TYPE_CHECKING:
     from .history import History
@@ -155,7 +155,7 @@ class MLP:
             check_n_features(X, self.layer_sizes[0])
             with np.errstate(over="ignore", invalid="ignore"):
                 X = self.standardizer.transform(X)
-            if not np.isfinite(X).all():
+            if not all_finite(X):
                 raise ValueError(
                     f"X normalized with the training data's μ and σ overflowed: "
                     f"{first_non_finite(X)}; the inputs are far outside the range the model "
