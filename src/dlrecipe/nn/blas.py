@@ -6,8 +6,9 @@
   (β = 1), with no ``dW`` written and no separate pass to subtract it (see
   :func:`~dlrecipe.nn.network.backward`).
 - ``y := α x + y`` (``axpy``, :func:`axpy`). NumPy needs two passes for it, ``α x`` into a
-  temporary and then ``y +=`` it; ``axpy`` makes one, split between BLAS's threads. The
-  optimizers use it for their moving averages and to subtract their step from θ.
+  temporary and then ``y +=`` it; ``axpy`` makes one, split between BLAS's threads. Gradient
+  descent's ``step()`` uses it for ``θ := θ − α dθ`` (momentum, RMSprop and Adam update θ in
+  their own single pass, :mod:`~dlrecipe.nn.fused_updates`).
 
 The library is the one NumPy is linked to, found by ``threadpoolctl`` and called through
 ``ctypes``: the same threads as every ``matmul``, never a second pool competing for the cores
