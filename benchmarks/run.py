@@ -308,7 +308,7 @@ def workloads(quick: bool) -> list[Workload]:
         batch_size=None,
         optimizer="gd",
         learning_rate=0.05,
-        repeats=1 if quick else 2,
+        repeats=1 if quick else 3,
         peers=("torch", "numpy") if quick else ("torch", "sklearn", "numpy"),
     )
     digits = load_digits()
@@ -324,7 +324,7 @@ def workloads(quick: bool) -> list[Workload]:
             batch_size=64,
             optimizer=opt,
             learning_rate=lr,
-            repeats=1 if quick else 2,
+            repeats=1 if quick else 3,
         )
         for opt, lr in (("gd", 0.05), ("adam", 0.001))
     ]
@@ -342,6 +342,10 @@ def workloads(quick: bool) -> list[Workload]:
         batch_size=128,
         optimizer="gd",
         learning_rate=0.05,
+        # Its target sits closest to the line (85% of the floor), and one slow spell of this
+        # shared machine moves its fraction by ~10 points: more runs make the best of each
+        # contestant less a matter of luck.
+        repeats=1 if quick else 5,
     )
     return [course, *digit_loads, mnist]
 
